@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// Runs the gateway CLI from source (TypeScript via tsx). Deployed hosts run the esbuild bundle instead.
+import { register } from 'tsx/esm/api';
+register();
+const { main } = await import('../gateway/src/cli.ts');
+await main();

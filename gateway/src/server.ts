@@ -1,0 +1,76 @@
+// Starts a gateway from a GatewayConfig: migrations, pools, the app, the reaper. Used by `serve`,
+// by the embedded default (`npm start`) and by the tests.
+import type { FastifyInstance } from 'fastify';
+import { AccountStore } from './accounts.js';
+import { buildApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+import type { GatewayContext } from './context.js';
+import { createDb, migrate } from './db.js';
+import { createMetrics } from './metrics.js';
+import { PriorityGate } from './priority-gate.js';
+import { QuotaLedger } from './quota-ledger.js';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { SandboxReaper } from './reaper.js';
+import { SandboxRegistry } from './sandbox-registry.js';
+import { loadTierCatalog, type TierCatalog } from './tiers.js';
+import { UpstreamClient } from './upstream.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  ctx: GatewayContext;
+  url: string;
+  reaper: SandboxReaper;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, opts: { tiers?: TierCatalog; logger?: boolean | object; listen?: boolean } = {}): Promise<RunningGateway> {
+  const tiers = opts.tiers ?? loadTierCatalog(config.tiersFile);
+  await migrate(config.databaseUrl);
+  const db = createDb(config.databaseUrl, 40);
+  const metrics = createMetrics();
+  let limiter: RateLimiter;
+  let redisHealthy: (() => Promise<boolean>) | undefined;
+  // The app's logger exists only after buildApp; route Redis messages to it once it does.
+  let log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void } = { warn: () => {}, info: () => {} };
+  if (config.redisUrl) {
+    const redis = new RedisRateLimiter(
+      config.redisUrl,
+      (err, first) => {
+        metrics.redisErrors.inc();
+        if (first) log.warn({ err: err.message }, 'Redis unavailable: rate limits fall back to this process until it returns');
+      },
+      () => log.info({}, 'Redis is back: rate limits shared again'),
+    );
+    limiter = redis;
+    redisHealthy = () => redis.ping();
+  } else {
+    limiter = new MemoryRateLimiter();
+  }
+  const ctx: GatewayContext = {
+    config, db, tiers, metrics, limiter, redisHealthy,
+    accounts: new AccountStore(db, tiers),
+    quota: new QuotaLedger(db),
+    sandboxes: new SandboxRegistry(db),
+    upstream: new UpstreamClient(config.agentkernelUrl, config.agentkernelApiKey, config.upstreamTimeoutMs),
+    gate: new PriorityGate(config.maxInFlight),
+  };
+  const app = buildApp(ctx, { logger: opts.logger });
+  log = app.log;
+  if (!config.redisUrl) app.log.warn('REDIS_URL is not set: using an in-process rate limiter (fine for one process)');
+  const reaper = new SandboxReaper(ctx, app.log);
+  await app.ready();
+  let url = '';
+  if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port });
+  reaper.start();
+  void reaper.runOnce();
+  return {
+    app, ctx, url, reaper,
+    async close() {
+      await reaper.stop();
+      await app.close();
+      await ctx.upstream.close();
+      await limiter.close();
+      await db.end();
+    },
+  };
+}
