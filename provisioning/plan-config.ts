@@ -55,10 +55,10 @@ export const BackupsConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-// The gateway owns the inner tier schema (gateway/src/tiers.ts); provisioning writes it verbatim.
+// The gateway owns the tier schema (gateway/src/tiers.ts, e.g. defaultTier); provisioning only needs
+// the tier names and writes the object verbatim.
 export const TiersConfigSchema = Type.Object({
   tiers: Type.Record(Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())),
-  default: Type.Optional(Type.String()),
 });
 
 export const BootstrapAccountSchema = Type.Object(
@@ -152,8 +152,5 @@ function checkCrossFieldRules(c: PlanConfig, fileName: string): void {
   }
   if (c.bootstrapAccount && !(c.bootstrapAccount.tier in c.tiers.tiers)) {
     throw new Error(`${fileName}: agentkernel-saas:bootstrapAccount.tier: "${c.bootstrapAccount.tier}" is not a tier in agentkernel-saas:tiers`);
-  }
-  if (c.tiers.default && !(c.tiers.default in c.tiers.tiers)) {
-    throw new Error(`${fileName}: agentkernel-saas:tiers.default: "${c.tiers.default}" is not a tier`);
   }
 }
