@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { parsePlanConfig, planConfigProperties, type PlanConfig } from '../provisioning/plan-config.js';
 import { validateTierFile } from '../gateway/src/tiers.js';
+import { publicKeyOf } from './ssh-key.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Ipv4 = Type.String({ pattern: '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$' });
@@ -186,6 +187,7 @@ function checkCombinations(c: StackConfig, fileName: string): void {
     if (other !== section && c[other]) fail(other, `is set but target is "${c.target}" (it would be ignored)`);
   }
   if (!c.secrets.sshPrivateKey) fail('sshPrivateKey', 'required: the private key Pulumi connects with (pulumi config set --secret sshPrivateKey < key)');
+  publicKeyOf(c.secrets.sshPrivateKey!, `${fileName}: agentkernel-saas:sshPrivateKey`);
   if (c.target === 'hetzner-cloud') {
     if (c.agentkernel.backend === 'firecracker') {
       fail('agentkernel.backend', 'firecracker needs /dev/kvm, and Hetzner Cloud servers have no nested KVM; use "container" or "auto", or target "hetzner" (a dedicated server) for Firecracker');

@@ -1,0 +1,65 @@
+// The Pulumi program: validate the stack's config (before any resource), pick the target, apply the
+// provisioning plan to it, export what an operator needs. Importing this module has no side effects.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import { buildPlan } from '../provisioning/plan.js';
+import { AgentkernelHost } from './agentkernel-host.js';
+import { domainRecords } from './dns.js';
+import { fromPulumiConfig, validateStackConfig, type StackConfig } from './stack-config.js';
+import { homeTarget } from './targets/home.js';
+import { hetznerTarget } from './targets/hetzner.js';
+import { hetznerCloudTarget } from './targets/hetzner-cloud.js';
+import type { HostTarget } from './targets/host-target.js';
+import { ROBOT_URL } from './robot/robot-api.js';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ProgramOptions {
+  /** `npm run build` output: the gateway bundle uploaded to the host. */
+  gatewayBundleDir?: string;
+  robotUrl?: string;
+}
+
+export function stackFileName(stack: string): string {
+  return `stacks/Pulumi.${stack}.yaml`;
+}
+
+function targetFor(config: StackConfig, options: ProgramOptions): HostTarget {
+  switch (config.target) {
+    case 'home':
+      return homeTarget(config);
+    case 'hetzner':
+      return hetznerTarget(config, options.robotUrl ?? ROBOT_URL);
+    case 'hetzner-cloud':
+      return hetznerCloudTarget(config);
+  }
+}
+
+export async function agentkernelStack(options: ProgramOptions = {}) {
+  const config = validateStackConfig(fromPulumiConfig(pulumi.runtime.allConfig()), stackFileName(pulumi.getStack()));
+  const gatewayBundleDir = options.gatewayBundleDir ?? resolve(projectRoot, 'dist/gateway');
+  let plan;
+  try {
+    plan = buildPlan(config, { gatewayBundleDir });
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (run \`npm run build\` before \`pulumi up\`)`);
+  }
+  const target = targetFor(config, options);
+  const dns = config.dns ? domainRecords(config, target.publicIpv4, target.publicIpv6) : [];
+  const host = new AgentkernelHost('host', {
+    connection: target.connection,
+    sudo: target.sudo,
+    plan,
+    backupS3SecretKey: config.secrets.backupS3SecretKey,
+    // Caddy asks for the certificate in the caddy step: the A record must exist by then.
+    after: [...target.after, ...dns],
+  });
+  return {
+    url: `https://${config.domain}`,
+    adminToken: host.adminToken,
+    sshCommand: target.sshCommand,
+    backend: host.backend,
+    ...(target.monthlyCostEur ? { monthlyCostEur: target.monthlyCostEur } : {}),
+  };
+}
