@@ -1,33 +1,19 @@
-// Turns one plan step into the bash that a remote.Command runs: the step's secrets from stdin, its
-// files written atomically and only when different (the same contract as the SSH executor), then the
-// step's own script. Secrets travel on stdin because an SSH server drops `environment` variables
-// unless sshd_config has AcceptEnv for them (Debian's accepts only LANG and LC_*).
-import { BASH_PRELUDE, shq } from '../provisioning/bash.js';
-import type { PlanFile, PlanStep } from '../provisioning/plan.js';
+// Turns one plan step into what a remote.Command runs. The step program (files written atomically
+// and only when different, then the script) is the SSH executor's own (provisioning/step-program.ts);
+// here it is the command line, so previews show it, and the step's secrets come on stdin as export
+// lines. Not `environment`: an SSH server drops variables that sshd_config does not AcceptEnv
+// (Debian accepts only LANG and LC_*), so secrets set that way would silently never arrive.
+import { shq } from '../provisioning/bash.js';
+import type { PlanStep } from '../provisioning/plan.js';
+import { renderEnvironment, renderStepProgram } from '../provisioning/step-program.js';
 
 // sshd runs the command through the login shell as one argument: Linux caps one argument at 128 KiB.
 export const MAX_COMMAND_BYTES = 120 * 1024;
 
-function fileWrite(file: PlanFile, index: number): string {
-  const marker = `AKS_FILE_${index}_EOF`;
-  const owner = file.owner ?? 'root:root';
-  return [
-    `install -d -m 0755 ${shq(file.path.replace(/\/[^/]+$/, '') || '/')}`,
-    `aks_tmp=$(mktemp ${shq(`${file.path}.aks-XXXXXX`)})`,
-    `base64 -d > "$aks_tmp" <<'${marker}'`,
-    Buffer.from(file.content).toString('base64').replace(/.{76}/g, '$&\n'),
-    marker,
-    `aks_install_file "$aks_tmp" ${shq(file.path)} ${shq(file.mode)} ${shq(owner)}`,
-  ].join('\n');
-}
-
-/** The script for the step (secrets are read from stdin as NAME=VALUE lines when it needs any). */
+/** The bash program for the step; reads `export NAME=...` lines from stdin first when it needs secrets. */
 export function stepRunnerScript(step: PlanStep): string {
-  const parts = [`# plan step ${step.number}: ${step.name} (${step.hash})`];
-  if (step.environment?.length) parts.push('while IFS= read -r aks_env; do export "$aks_env"; done');
-  if (step.files.length) parts.push(BASH_PRELUDE, ...step.files.map(fileWrite));
-  parts.push(step.script);
-  return parts.join('\n');
+  const readSecrets = step.environment?.length ? 'eval "$(cat)"\n' : '';
+  return `# plan step ${step.number}: ${step.name} (${step.hash})\n${readSecrets}${renderStepProgram(step)}`;
 }
 
 /** The remote command line: bash explicitly (the login shell may not be bash), sudo when not root. */
@@ -45,12 +31,7 @@ export function missingEnvironment(step: PlanStep, available: readonly string[])
   return (step.environment ?? []).filter((name) => !available.includes(name));
 }
 
-/** stdin for the step: the values of the environment variables it names, one NAME=VALUE per line. */
+/** stdin for the step: export lines for the environment names it lists. */
 export function stepStdin(step: PlanStep, values: Record<string, string>): string {
-  return (step.environment ?? [])
-    .map((name) => {
-      if (/[\r\n]/.test(values[name])) throw new Error(`${name} contains a line break`);
-      return `${name}=${values[name]}\n`;
-    })
-    .join('');
+  return renderEnvironment(step.environment, values);
 }

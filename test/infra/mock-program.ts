@@ -1,0 +1,106 @@
+// Runs the Pulumi program under Pulumi's unit-test mocks (no CLI, no engine, no cloud) and records
+// every resource it declares with its inputs, so tests can assert the resource graph.
+// Mocks and config are set before the program module is first imported (it reads both when run).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as pulumi from '@pulumi/pulumi';
+
+export const PROJECT = 'agentkernel-saas';
+const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  secretOutputs: Set<string>;
+}
+
+/** True for a value the mock monitor received as a Pulumi secret. */
+export function isSecretInput(value: unknown): boolean {
+  return !!value && typeof value === 'object' && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** The plain value of a possibly secret input. */
+export function plain<T = unknown>(value: unknown): T {
+  return (isSecretInput(value) ? (value as { value: unknown }).value : value) as T;
+}
+
+/** What the CLI does with a stack file: every value a string, structured ones as JSON. */
+export function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+let testKey: string | undefined;
+/** A throwaway ed25519 key made with ssh-keygen (the format operators use). */
+export function testPrivateKey(): string {
+  if (!testKey) {
+    const dir = mkdtempSync(join(tmpdir(), 'aks-infra-key-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id'), '-C', 'infra-test']);
+    testKey = execFileSync('cat', [join(dir, 'id')], { encoding: 'utf8' });
+  }
+  return testKey;
+}
+
+/** A stand-in for `npm run build` output (the plan only hashes and uploads it). */
+export function fakeGatewayBundle(content = 'console.log("gateway")\n'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aks-infra-bundle-'));
+  mkdirSync(join(dir, 'migrations'));
+  writeFileSync(join(dir, 'agentkernel-gateway.mjs'), content);
+  writeFileSync(join(dir, 'migrations', '001_init.sql'), 'select 1;\n');
+  return dir;
+}
+
+// State the mocked providers report back, where the program reads outputs of a resource.
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case 'hcloud:index/primaryIp:PrimaryIp':
+      return { ...inputs, ipAddress: '198.51.100.7' };
+    case 'hcloud:index/server:Server':
+      return { ...inputs, ipv4Address: '198.51.100.7', ipv6Address: '2001:db8::1' };
+    case 'random:index/randomPassword:RandomPassword':
+      return { ...inputs, result: `mock-${name}` };
+    case 'command:remote:Command':
+      return { ...inputs, stdout: name.endsWith('-backend') ? 'container\n' : 'AKS_CHANGED\n', stderr: '' };
+    default:
+      return inputs;
+  }
+}
+
+export async function runProgram(stack: string, raw: Record<string, unknown>, secretKeys: string[], gatewayBundleDir: string): Promise<ProgramRun> {
+  const resources: RecordedResource[] = [];
+  pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map((k) => `${PROJECT}:${k}`));
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+  const { agentkernelStack } = await import('../../infra/program.js');
+  const result = await agentkernelStack({ gatewayBundleDir, robotUrl: 'http://127.0.0.1:9' });
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs = new Set<string>();
+  for (const [key, value] of Object.entries(result)) {
+    const out = pulumi.output(value as pulumi.Input<unknown>);
+    outputs[key] = await new Promise((resolve) => out.apply(resolve));
+    if (await pulumi.isSecret(out)) secretOutputs.add(key);
+  }
+  // Registrations finish asynchronously; the outputs above depend on the last ones.
+  await new Promise((r) => setTimeout(r, 50));
+  return { resources, outputs, secretOutputs };
+}
