@@ -12,7 +12,9 @@ export function shq(value: string | number): string {
 export const CHANGED_MARKER = 'AKS_CHANGED';
 
 // Kept as one block so each step carries exactly the helpers it may call (part of its hash).
-export const BASH_PRELUDE = `set -euo pipefail
+export const BASH_PRELUDE = `set -eEuo pipefail
+# A failing command names itself on stderr: the executors show that tail when a step fails.
+trap 'echo "failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 umask 022
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 aks_changed() { echo ${CHANGED_MARKER}; }

@@ -34,7 +34,7 @@ case ${shq(c.agentkernel.backend)} in
 esac
 aks_pkgs iproute2
 # listener_names PORT: process names listening on a TCP port (empty when free).
-listener_names() { ss -Hltnp "sport = :$1" | grep -o 'users:(("[^"]*"' | sed 's/users:(("//' | sort -u | tr '\\n' ' '; }
+listener_names() { ss -Hltnp "sport = :$1" | { grep -o 'users:(("[^"]*"' || true; } | sed 's/users:(("//; s/"$//' | sort -u | tr '\\n' ' '; }
 for port in 80 443; do
   who=$(listener_names $port)
   # Our own Caddy from an earlier run may hold them.
