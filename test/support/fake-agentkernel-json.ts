@@ -30,7 +30,7 @@ export interface StructSpec {
 export class BodyError extends Error {}
 
 type Node =
-  | { kind: 'object'; entries: [string, Node][]; end: number }
+  | { kind: 'object'; entries: [string, Node, number][]; end: number } // [key, value, key's end]
   | { kind: 'array'; items: Node[]; end: number }
   | { kind: 'string'; value: string; end: number }
   | { kind: 'number'; raw: string; end: number }
@@ -88,19 +88,19 @@ class Parser {
 
   object(): Node {
     this.i++;
-    const entries: [string, Node][] = [];
+    const entries: [string, Node, number][] = [];
     this.ws();
     if (this.text[this.i] === '}') return { kind: 'object', entries, end: this.i++ };
     for (;;) {
       this.ws();
       if (this.i >= this.text.length) this.eof('an object');
       if (this.text[this.i] !== '"') this.fail('key must be a string');
-      const key = (this.string() as { value: string }).value;
+      const keyNode = this.string() as { value: string; end: number };
       this.ws();
       if (this.i >= this.text.length) this.eof('an object');
       if (this.text[this.i] !== ':') this.fail('expected `:`');
       this.i++;
-      entries.push([key, this.value()]);
+      entries.push([keyNode.value, this.value(), keyNode.end]);
       this.ws();
       if (this.i >= this.text.length) this.eof('an object');
       const sep = this.text[this.i];
@@ -250,13 +250,14 @@ class Decoder {
   }
 
   struct(node: Node, spec: StructSpec): Record<string, unknown> {
+    if (node.kind === 'array') return this.structFromSeq(node, spec);
     if (node.kind !== 'object') this.fail(`invalid type: ${unexpected(node)}, expected struct ${spec.name}`, node);
     const out: Record<string, unknown> = {};
     const seen = new Set<string>();
-    for (const [key, value] of node.entries) {
+    for (const [key, value, keyEnd] of node.entries) {
       const field = spec.fields[key];
       if (!field) continue;
-      if (seen.has(key)) this.fail(`duplicate field \`${key}\``, value);
+      if (seen.has(key)) this.fail(`duplicate field \`${key}\``, { end: keyEnd });
       seen.add(key);
       out[key] = field.optional && value.kind === 'null' ? undefined : this.value(value, field.type);
     }
@@ -265,6 +266,19 @@ class Decoder {
       if (field.default !== undefined) out[key] = structuredClone(field.default);
       else if (!field.optional) this.fail(`missing field \`${key}\``, node);
     }
+    return out;
+  }
+
+  /** serde's derived structs also accept a JSON array, one element per field in declaration order. */
+  private structFromSeq(node: Extract<Node, { kind: 'array' }>, spec: StructSpec): Record<string, unknown> {
+    const fields = Object.entries(spec.fields);
+    const out: Record<string, unknown> = {};
+    fields.forEach(([key, field], i) => {
+      const item = node.items[i];
+      if (item) out[key] = field.optional && item.kind === 'null' ? undefined : this.value(item, field.type);
+      else if (field.default !== undefined) out[key] = structuredClone(field.default);
+      else this.fail(`invalid length ${i}, expected struct ${spec.name} with ${fields.length} elements`, node);
+    });
     return out;
   }
 }

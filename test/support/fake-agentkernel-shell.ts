@@ -21,10 +21,13 @@ export interface ShellResult {
   exitCode: number;
 }
 
+/** What `podman exec` gives a command in an agentkernel container (`--hostname agentkernel`). */
 export const BASE_ENV: Readonly<Record<string, string>> = {
-  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   HOSTNAME: 'agentkernel',
   HOME: '/root',
+  container: 'podman',
+  TERM: 'xterm',
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
 };
 
 /** Longest `sleep` honoured, so a stray `sleep 3600` cannot wedge a test run. */
@@ -129,6 +132,7 @@ const programs: Record<string, Program> = {
     return code;
   },
   mkdir: () => 0, // directories are implicit in the fake's flat file map
+  nohup: (args, io) => (args.length ? runPipeline([{ argv: args }], io) : 1),
   touch(args, io) {
     for (const a of args) {
       const abs = resolvePath(io.ctx, a);
@@ -372,6 +376,21 @@ async function runPipeline(pipeline: Simple[], io: Io): Promise<number> {
     stdin = cmd.stdoutTo ? '' : captured;
   }
   return status;
+}
+
+/**
+ * Upstream starts a detached command as `sh -c "nohup sh -c '<args, each single-quoted>' > out 2> err & ..."`:
+ * the outer quotes cancel the inner ones, so the outer shell re-splits the arguments at their spaces and
+ * only the first word reaches `sh -c`. Returns that effective argv (an upstream bug, reproduced).
+ */
+export function detachedEffectiveArgv(command: string[]): string[] {
+  const escaped = command.map((c) => `'${c.replace(/'/g, "'\\''")}'`).join(' ');
+  const words: string[] = [];
+  for (const t of tokenize(`'${escaped}'`, {})) {
+    if ('op' in t) break;
+    words.push(t.word);
+  }
+  return ['sh', '-c', ...words];
 }
 
 /** `podman exec <ctr> argv...`: argv[0] is a program, not a shell line. */

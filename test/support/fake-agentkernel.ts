@@ -45,7 +45,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse, t
 import type { Socket } from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import { decodeBody, parseLoosely, BodyError, type StructSpec } from './fake-agentkernel-json.js';
-import { execArgv, runLineMerged, newShellContext, type SandboxFs, type ShellResult } from './fake-agentkernel-shell.js';
+import { execArgv, runLineMerged, newShellContext, detachedEffectiveArgv, type SandboxFs, type ShellResult } from './fake-agentkernel-shell.js';
 
 export type FakeMode = 'normal' | 'down' | 'slow' | 'hang' | 'reset' | 'error500';
 
@@ -338,9 +338,10 @@ function base64Decode(s: string): Buffer | string {
 }
 
 // ---- small helpers ----
-/** chrono's `Utc::now().to_rfc3339()` for a millisecond instant. */
+/** chrono's `Utc::now().to_rfc3339()`: nanosecond digits, `+00:00`. */
 function rfc3339(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace('Z', '+00:00');
+  const ns = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0');
+  return new Date(ms).toISOString().replace('Z', `${ns}+00:00`);
 }
 
 function uuidV7(): string {
@@ -364,6 +365,11 @@ function combinedOutput(r: ShellResult): string {
   if (!r.stderr) return r.stdout;
   if (!r.stdout) return r.stderr;
   return `${r.stdout}\n${r.stderr}`;
+}
+
+/** `podman exec -e KEY=value` list -> environment map. */
+function envVars(env: string[]): Record<string, string> {
+  return Object.fromEntries(env.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
 }
 
 function notRunning(name: string): string {
@@ -438,8 +444,7 @@ class Routes {
   }
 
   private async exec(sb: FakeSandbox, command: string[], env: string[] = [], workdir?: string): Promise<ShellResult> {
-    const vars = Object.fromEntries(env.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
-    const result = await execArgv(command, newShellContext(sb.fs, vars, workdir ?? '/'));
+    const result = await execArgv(command, newShellContext(sb.fs, envVars(env), workdir ?? '/'));
     this.state.log('command_executed', { sandbox: sb.name, command, exit_code: result.exitCode });
     this.touch(sb);
     return result;
@@ -661,7 +666,8 @@ class Routes {
     };
     this.state.detached.set(cmd.id, cmd);
     this.state.log('command_executed', { sandbox: name, command: cmd.command, exit_code: null });
-    void this.exec(pre.sb, cmd.command, pre.body.env, pre.body.workdir).then((r) => {
+    this.touch(pre.sb);
+    void execArgv(detachedEffectiveArgv(cmd.command), newShellContext(pre.sb.fs, envVars(pre.body.env), pre.body.workdir ?? '/')).then((r) => {
       if (cmd.status !== 'running') return; // killed meanwhile
       cmd.stdout = r.stdout;
       cmd.stderr = r.stderr;
