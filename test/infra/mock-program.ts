@@ -14,6 +14,7 @@ const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
 export interface RecordedResource {
   type: string;
   name: string;
+  id: string;
   inputs: Record<string, unknown>;
 }
 
@@ -31,6 +32,14 @@ export function isSecretInput(value: unknown): boolean {
 /** The plain value of a possibly secret input. */
 export function plain<T = unknown>(value: unknown): T {
   return (isSecretInput(value) ? (value as { value: unknown }).value : value) as T;
+}
+
+/** The step script inside a rendered step command (the step program carries it base64-encoded). */
+export function scriptOf(command: string): string {
+  // The heredoc opener may itself be shell-quoted ('\'' inside bash -c '...').
+  const m = /AKS_SCRIPT_EOF\S*\n([A-Za-z0-9+/=\n]+)AKS_SCRIPT_EOF/.exec(command);
+  if (!m) throw new Error('no AKS_SCRIPT_EOF block in the command');
+  return Buffer.from(m[1].replace(/\n/g, ''), 'base64').toString('utf8');
 }
 
 /** What the CLI does with a stack file: every value a string, structured ones as JSON. */
@@ -80,8 +89,10 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, se
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+        // Hetzner Cloud ids are numbers (the program passes them on as numbers).
+        const id = args.type.startsWith('hcloud:') ? String(1000 + resources.length) : `${args.name}-id`;
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs });
+        return { id, state: mockState(args.type, args.name, args.inputs) };
       },
       call(args) {
         return args.inputs;
