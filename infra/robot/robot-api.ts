@@ -3,7 +3,7 @@
 // module only uses globals (fetch, Buffer, URLSearchParams, timers) and its own functions, and keeps
 // no state between calls. Contract followed: HTTP basic auth, form-encoded POST bodies, JSON answers,
 // errors as {"error":{"status","code","message"}}, rate limits as code RATE_LIMIT_EXCEEDED
-// (documented with HTTP 403; a 429 is treated the same way).
+// (documented with HTTP 403; a 429 is treated the same way), and some successes without a body.
 
 export const ROBOT_URL = 'https://robot-ws.your-server.de';
 
@@ -62,6 +62,8 @@ export async function robotRequest(
       const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${access.requestTimeoutMs} ms` : e.message;
       throw new Error(`Robot ${what}: ${why}`);
     }
+    // Some calls (vSwitch server changes) answer success with no body at all.
+    if (text === '' && status >= 200 && status <= 299) return {};
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(text);
