@@ -107,7 +107,7 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, se
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   for (const [key, value] of Object.entries(result)) {
-    const out = pulumi.output(value as pulumi.Input<unknown>);
+    const out = pulumi.output(value as pulumi.Input<string>) as pulumi.Output<unknown>;
     outputs[key] = await new Promise((resolve) => out.apply(resolve));
     if (await pulumi.isSecret(out)) secretOutputs.add(key);
   }

@@ -8,10 +8,10 @@ import { fromPulumiConfig, validateStackConfig } from '../../infra/stack-config.
 import { testPrivateKey, toPulumiConfig } from './mock-program.js';
 
 const FILE = 'stacks/Pulumi.test.yaml';
-const home = () => ({ ...readStackFile('stacks/Pulumi.home.yaml'), sshPrivateKey: testPrivateKey() });
-const hetzner = () => ({ ...readStackFile('stacks/Pulumi.hetzner.yaml'), sshPrivateKey: testPrivateKey(), robotUser: '#ws+abc', robotPassword: 'pw' });
-const cloud = () => ({ ...readStackFile('stacks/Pulumi.hetzner-cloud.yaml'), sshPrivateKey: testPrivateKey() });
 type Raw = Record<string, unknown>;
+const home = (): Raw => ({ ...readStackFile('stacks/Pulumi.home.yaml'), sshPrivateKey: testPrivateKey() });
+const hetzner = (): Raw => ({ ...readStackFile('stacks/Pulumi.hetzner.yaml'), sshPrivateKey: testPrivateKey(), robotUser: '#ws+abc', robotPassword: 'pw' });
+const cloud = (): Raw => ({ ...readStackFile('stacks/Pulumi.hetzner-cloud.yaml'), sshPrivateKey: testPrivateKey() });
 const set = (raw: Raw, key: string, value: unknown): Raw => {
   const copy = structuredClone(raw);
   const path = key.split('.');
@@ -29,7 +29,7 @@ test('every committed stack file is valid once its secrets are set', () => {
   for (const [target, raw] of Object.entries(byTarget)) {
     const c = validateStackConfig(raw, FILE);
     assert.equal(c.target, target);
-    assert.equal(c.tiers.tiers.payg.pricing.perExecutionUsd, 0.01);
+    assert.equal((c.tiers.tiers.payg.pricing as Record<string, number>).perExecutionUsd, 0.01);
     assert.equal(c.tiers.tiers.enterprise.executionsPerMonth, null);
   }
 });
