@@ -114,6 +114,7 @@ class Parser {
     this.i++;
     const items: Node[] = [];
     this.ws();
+    if (this.i >= this.text.length) this.eof('a list');
     if (this.text[this.i] === ']') return { kind: 'array', items, end: this.i++ };
     for (;;) {
       items.push(this.value());

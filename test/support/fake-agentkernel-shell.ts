@@ -240,8 +240,8 @@ function tokenize(script: string, env: Record<string, string>): Token[] {
       word = (word ?? '') + v;
       i = next;
     } else {
-      const op = ['2>&1', '2>>', '2>', '>>', '&&', '||', '>', '<', '|', ';', '(', ')'].find((o) => script.startsWith(o, i));
-      if (op && !(op.startsWith('2') && word !== null)) {
+      const op = ['2>&1', '1>&2', '>&2', '2>>', '2>', '>>', '&&', '||', '>', '<', '|', ';', '(', ')'].find((o) => script.startsWith(o, i));
+      if (op && !(/^[12]/.test(op) && word !== null)) {
         push();
         tokens.push({ op });
         i += op.length;
@@ -257,7 +257,7 @@ function tokenize(script: string, env: Record<string, string>): Token[] {
 
 interface Simple {
   argv: string[];
-  stdoutTo?: { path: string; append: boolean };
+  stdoutTo?: { path: string; append: boolean } | 'stderr';
   stderrTo?: { path: string; append: boolean } | 'stdout';
   stdinFrom?: string;
 }
@@ -293,6 +293,10 @@ function parse(tokens: Token[]): { pipeline: Simple[]; next: string }[] {
         break;
       case '2>&1':
         cur.stderrTo = 'stdout';
+        break;
+      case '>&2':
+      case '1>&2':
+        cur.stdoutTo = 'stderr';
         break;
       case '<':
         cur.stdinFrom = target();
@@ -347,9 +351,9 @@ async function runPipeline(pipeline: Simple[], io: Io): Promise<number> {
     const cmd = pipeline[k];
     const last = k === pipeline.length - 1;
     let captured = '';
-    const out = (s: string) => (cmd.stdoutTo || !last ? (captured += s) : io.out(s));
-    const err = (s: string) =>
-      cmd.stderrTo === 'stdout' ? out(s) : cmd.stderrTo ? writeTo(io, cmd.stderrTo, s) : io.err(s);
+    const toStderr = (s: string) => (cmd.stderrTo === 'stdout' ? io.out(s) : cmd.stderrTo ? writeTo(io, cmd.stderrTo, s) : io.err(s));
+    const out = (s: string) => (cmd.stdoutTo === 'stderr' ? toStderr(s) : cmd.stdoutTo || !last ? (captured += s) : io.out(s));
+    const err = (s: string) => (cmd.stderrTo === 'stdout' ? out(s) : toStderr(s));
     if (cmd.stdinFrom !== undefined) stdin = io.ctx.fs.files.get(resolvePath(io.ctx, cmd.stdinFrom))?.toString() ?? '';
     const [name, ...args] = cmd.argv;
     if (name === 'exit') throw new ExitSignal(Number(args[0] ?? status));
@@ -372,7 +376,7 @@ async function runPipeline(pipeline: Simple[], io: Io): Promise<number> {
         status = 127;
       }
     }
-    if (cmd.stdoutTo) writeTo(io, cmd.stdoutTo, captured);
+    if (cmd.stdoutTo && cmd.stdoutTo !== 'stderr') writeTo(io, cmd.stdoutTo, captured);
     stdin = cmd.stdoutTo ? '' : captured;
   }
   return status;

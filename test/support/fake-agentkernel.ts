@@ -671,8 +671,10 @@ class Routes {
       if (cmd.status !== 'running') return; // killed meanwhile
       cmd.stdout = r.stdout;
       cmd.stderr = r.stderr;
-      cmd.exit_code = r.exitCode;
-      cmd.status = r.exitCode === 0 ? 'completed' : 'failed';
+      // Upstream records the exit code with `(wait $pid; echo $? > exit) &`: that subshell cannot wait for
+      // its sibling, so every finished detached command reads back as failed with 127.
+      cmd.exit_code = 127;
+      cmd.status = 'failed';
     });
     return ok(detachedInfo(cmd));
   }
