@@ -2,6 +2,7 @@
 // dependsOn in plan order. A step re-runs when its content hash changes, and so do the steps that
 // depend on it (their triggers carry the digest of what they depend on), never the ones before.
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { remote, types } from '@pulumi/command';
 import type { PlanStep, ProvisioningPlan } from '../provisioning/plan.js';
@@ -13,8 +14,6 @@ export type Connection = types.input.remote.ConnectionArgs;
 
 export interface AgentkernelHostArgs {
   connection: Connection;
-  /** The SSH user is not root: run every step through `sudo -n`. */
-  sudo: boolean;
   plan: ProvisioningPlan;
   backupS3SecretKey?: string;
   /** Resources the host must have before the first step (server, volume mount, ...). */
@@ -33,6 +32,11 @@ export function stepTriggers(plan: ProvisioningPlan): Map<string, [string, strin
     triggers.set(step.id, [step.hash, upstream]);
   }
   return triggers;
+}
+
+// A directory (the gateway bundle) is copied as a tree, a single file (an agentkernel binary) as itself.
+function uploadSource(local: string): pulumi.asset.Asset | pulumi.asset.Archive {
+  return statSync(local).isDirectory() ? new pulumi.asset.FileArchive(local) : new pulumi.asset.FileAsset(local);
 }
 
 function missingDependency(step: PlanStep, id: string): never {
@@ -62,11 +66,11 @@ export class AgentkernelHost extends pulumi.ComponentResource {
         (u, i) =>
           new remote.CopyToRemote(
             `${name}-${step.id}-upload-${i}`,
-            { connection: args.connection, source: new pulumi.asset.FileArchive(u.local), remotePath: u.remote },
+            { connection: args.connection, source: uploadSource(u.local), remotePath: u.remote },
             { parent: this, dependsOn },
           ),
       );
-      const command = stepCommand(step, args.sudo);
+      const command = stepCommand(step);
       const env = step.environment ?? [];
       const stdin = env.length
         ? pulumi.all(env.map((n) => secrets[n])).apply((values) => stepStdin(step, Object.fromEntries(env.map((n, i) => [n, values[i]]))))

@@ -49,7 +49,6 @@ export async function agentkernelStack(options: ProgramOptions = {}) {
   const dns = config.dns ? domainRecords(config, target.publicIpv4, target.publicIpv6) : [];
   const host = new AgentkernelHost('host', {
     connection: target.connection,
-    sudo: target.sudo,
     plan,
     backupS3SecretKey: config.secrets.backupS3SecretKey,
     // Caddy asks for the certificate in the caddy step: the A record must exist by then.

@@ -21,7 +21,8 @@ export const HomeTargetSchema = Type.Object(
     // The port we connect to; may differ from sshPort (the port the host's firewall opens) when a
     // router forwards another port to the box.
     port: Type.Optional(Port),
-    user: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_-]{0,31}$' })),
+    // root only: the plan writes system files and uploads to root-owned paths (no sudo).
+    user: Type.Optional(Type.Literal('root')),
     // Public IP for the DNS record when dns is managed (a home box's host is often a LAN address).
     publicIp: Type.Optional(Ipv4),
   },
@@ -168,9 +169,12 @@ function describeSchemaError(e: ValueError, fileName: string): string {
   const where = `${fileName}: agentkernel-saas:${key}`;
   if (e.message === 'Unexpected property') return `${where}: unknown key`;
   if (e.value === undefined) return `${where}: required key is missing`;
-  const expected = Array.isArray(e.schema.anyOf) && e.schema.anyOf.every((s: TSchema) => 'const' in s)
-    ? `expected one of ${e.schema.anyOf.map((s: TSchema) => JSON.stringify(s.const)).join(', ')}`
-    : e.message.replace(/^Expected/, 'expected');
+  const expected =
+    'const' in e.schema
+      ? `expected ${JSON.stringify(e.schema.const)}`
+      : Array.isArray(e.schema.anyOf) && e.schema.anyOf.every((s: TSchema) => 'const' in s)
+        ? `expected one of ${e.schema.anyOf.map((s: TSchema) => JSON.stringify(s.const)).join(', ')}`
+        : e.message.replace(/^Expected/, 'expected');
   return `${where}: ${expected}${isSecret ? '' : ` (got ${JSON.stringify(e.value)})`}`;
 }
 

@@ -16,9 +16,9 @@ export function stepRunnerScript(step: PlanStep): string {
   return `# plan step ${step.number}: ${step.name} (${step.hash})\n${readSecrets}${renderStepProgram(step)}`;
 }
 
-/** The remote command line: bash explicitly (the login shell may not be bash), sudo when not root. */
-export function stepCommand(step: PlanStep, sudo: boolean): string {
-  const command = `${sudo ? 'sudo -n ' : ''}bash -c ${shq(stepRunnerScript(step))}`;
+/** The remote command line: bash explicitly (the login shell may not be bash). */
+export function stepCommand(step: PlanStep): string {
+  const command = `bash -c ${shq(stepRunnerScript(step))}`;
   const bytes = Buffer.byteLength(command);
   if (bytes > MAX_COMMAND_BYTES) {
     throw new Error(`plan step "${step.id}": its command is ${bytes} bytes, above ${MAX_COMMAND_BYTES} (move large files to uploads)`);

@@ -46,12 +46,11 @@ export function hetznerCloudTarget(config: StackConfig): HostTarget {
   let monthly = cloud.prices.serverTypes[serverType] + cloud.prices.primaryIpv4;
   if (cloud.postgresVolumeGb) {
     const volume = new hcloud.Volume('postgres-data', { size: cloud.postgresVolumeGb, serverId: server.id.apply(Number), format: 'ext4', automount: false, labels });
-    after.push(hostPrepCommand('postgres-volume', postgresVolumeMount(volume), connection, false, { dependsOn: [server, volume] }));
+    after.push(hostPrepCommand('postgres-volume', postgresVolumeMount(volume), connection, { dependsOn: [server, volume] }));
     monthly += cloud.postgresVolumeGb * cloud.prices.volumePerGb;
   }
   return {
     connection,
-    sudo: false,
     sshCommand: pulumi.interpolate`ssh root@${ipv4.ipAddress}`,
     publicIpv4: ipv4.ipAddress,
     publicIpv6: server.ipv6Address,

@@ -35,11 +35,10 @@ export function hetznerTarget(config: StackConfig, robotUrl = ROBOT_URL): HostTa
   const after: pulumi.Resource[] = [server];
   if (h.vswitch) {
     const vswitch = new RobotVswitch('hetzner-vswitch', { ...credentials, name: h.vswitch.name, vlan: h.vswitch.vlan, serverIp: server.serverIp }, { dependsOn: [server] });
-    after.push(hostPrepCommand('vswitch', vswitchInterface(h.vswitch.vlan, h.vswitch.address), connection, false, { dependsOn: [server, vswitch] }));
+    after.push(hostPrepCommand('vswitch', vswitchInterface(h.vswitch.vlan, h.vswitch.address), connection, { dependsOn: [server, vswitch] }));
   }
   return {
     connection,
-    sudo: false,
     sshCommand: pulumi.interpolate`ssh -p ${config.sshPort} root@${server.serverIp}`,
     publicIpv4: server.serverIp,
     after,

@@ -9,7 +9,6 @@ export function homeTarget(config: StackConfig): HostTarget {
   const port = home.port ?? config.sshPort;
   return {
     connection: { host: home.host, port, user, privateKey: pulumi.secret(config.secrets.sshPrivateKey!), ...DIAL },
-    sudo: user !== 'root',
     sshCommand: pulumi.output(`ssh -p ${port} ${user}@${home.host}`),
     publicIpv4: home.publicIp ?? home.host,
     after: [],

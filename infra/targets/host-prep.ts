@@ -15,12 +15,12 @@ export interface HostPrep {
 }
 
 /** A remote.Command named prep-<id>; `prep` may depend on other resources' outputs. */
-export function hostPrepCommand(id: string, prep: pulumi.Input<HostPrep>, connection: Connection, sudo: boolean, opts: pulumi.CustomResourceOptions): remote.Command {
+export function hostPrepCommand(id: string, prep: pulumi.Input<HostPrep>, connection: Connection, opts: pulumi.CustomResourceOptions): remote.Command {
   const rendered = pulumi.output(prep).apply((p) => {
     const script = stepScript(p.body);
     const hash = sha256(JSON.stringify({ name: p.name, files: p.files, script }));
     const step: PlanStep = { number: 0, id, name: p.name, files: p.files, script, dependsOn: [], hash };
-    return { command: stepCommand(step, sudo), hash };
+    return { command: stepCommand(step), hash };
   });
   return new remote.Command(`prep-${id}`, { connection, create: rendered.command, update: rendered.command, triggers: [rendered.hash] }, opts);
 }

@@ -4,7 +4,6 @@ import type { Connection } from '../agentkernel-host.js';
 
 export interface HostTarget {
   connection: Connection;
-  sudo: boolean;
   sshCommand: pulumi.Output<string>;
   /** Where the domain's A record points (and AAAA when known). */
   publicIpv4: pulumi.Input<string>;

@@ -70,7 +70,7 @@ for (const stack of stacks) {
       const matching = commands.filter((c) => c.name === name);
       assert.equal(matching.length, 1, `${name} exactly once`);
       const cmd = matching[0].inputs;
-      assert.equal(cmd.create, stepCommand(step, false), `${name} runs the step's program`);
+      assert.equal(cmd.create, stepCommand(step), `${name} runs the step's program`);
       assert.equal(cmd.update, cmd.create, 'an update re-runs the idempotent step');
       assert.equal((cmd.triggers as string[])[0], step.hash, 'triggers carry the step hash');
       const connection = plain<Record<string, unknown>>(cmd.connection);

@@ -52,6 +52,7 @@ const BAD: [string, () => Raw, RegExp][] = [
   ['bad enum', () => set(home(), 'target', 'aws'), /agentkernel-saas:target: expected one of "home", "hetzner", "hetzner-cloud" \(got "aws"\)$/],
   ['missing domain', () => set(home(), 'domain', undefined), /agentkernel-saas:domain: required key is missing$/],
   ['missing target section', () => set(home(), 'home', undefined), /agentkernel-saas:home: required for target "home"$/],
+  ['home user other than root', () => set(home(), 'home.user', 'deploy'), /agentkernel-saas:home\.user: expected "root" \(got "deploy"\)$/],
   ['section of another target', () => set(home(), 'hetznerCloud', cloud().hetznerCloud), /agentkernel-saas:hetznerCloud: is set but target is "home"/],
   ['no private key', () => set(home(), 'sshPrivateKey', undefined), /agentkernel-saas:sshPrivateKey: required/],
   ['private key garbage (value not echoed)', () => set(home(), 'sshPrivateKey', `-----BEGIN OPENSSH PRIVATE KEY-----\n${SECRET}\n`), /agentkernel-saas:sshPrivateKey: not a usable private key/],
