@@ -36,8 +36,19 @@ function targetFor(config: StackConfig, options: ProgramOptions): HostTarget {
   }
 }
 
+// The hcloud provider reads its token itself; without one it would fail only when it first calls the API.
+function checkHcloudToken(config: StackConfig, all: Record<string, string>, fileName: string): void {
+  if ((config.target === 'hetzner-cloud' || config.dns) && !all['hcloud:token'] && !process.env.HCLOUD_TOKEN) {
+    const why = config.target === 'hetzner-cloud' ? 'target "hetzner-cloud"' : 'agentkernel-saas:dns';
+    throw new Error(`${fileName}: hcloud:token: required for ${why} (pulumi config set --secret hcloud:token, or HCLOUD_TOKEN)`);
+  }
+}
+
 export async function agentkernelStack(options: ProgramOptions = {}) {
-  const config = validateStackConfig(fromPulumiConfig(pulumi.runtime.allConfig()), stackFileName(pulumi.getStack()));
+  const all = pulumi.runtime.allConfig();
+  const fileName = stackFileName(pulumi.getStack());
+  const config = validateStackConfig(fromPulumiConfig(all), fileName);
+  checkHcloudToken(config, all, fileName);
   const gatewayBundleDir = options.gatewayBundleDir ?? resolve(projectRoot, 'dist/gateway');
   let plan;
   try {

@@ -83,9 +83,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
-export async function runProgram(stack: string, raw: Record<string, unknown>, secretKeys: string[], gatewayBundleDir: string): Promise<ProgramRun> {
+/** `other`: config of other namespaces (e.g. hcloud:token), as the CLI passes it. */
+export async function runProgram(stack: string, raw: Record<string, unknown>, secretKeys: string[], gatewayBundleDir: string, other: Record<string, string> = {}): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
-  pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig({ ...toPulumiConfig(raw), ...other }, [...secretKeys.map((k) => `${PROJECT}:${k}`), ...Object.keys(other)]);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

@@ -12,6 +12,7 @@ import { stepCommand } from '../../infra/step-runner.js';
 import { fakeGatewayBundle, isSecretInput, plain, runProgram, scriptOf, testPrivateKey, type ProgramRun, type RecordedResource } from './mock-program.js';
 
 const bundle = fakeGatewayBundle();
+const HCLOUD = { 'hcloud:token': 'test-token' };
 const SECRETS: Record<string, Record<string, string>> = {
   home: { sshPrivateKey: testPrivateKey() },
   hetzner: { sshPrivateKey: testPrivateKey(), robotUser: '#ws+test', robotPassword: 'robot-password' },
@@ -39,7 +40,7 @@ function recordDependencies(): void {
 
 async function run(stack: string, raw = stackRaw(stack)): Promise<ProgramRun> {
   const secretKeys = Object.keys(SECRETS[stack] ?? SECRETS.home);
-  const result = runProgram(stack, raw, secretKeys, bundle);
+  const result = runProgram(stack, raw, secretKeys, bundle, HCLOUD);
   recordDependencies();
   return result;
 }
@@ -201,6 +202,11 @@ test('an invalid config fails before any resource is declared', async () => {
     /stacks\/Pulumi\.hetzner-cloud\.yaml: agentkernel-saas:agentkernel\.backend: firecracker needs \/dev\/kvm/,
   );
   assert.equal(resources.length, 0);
+});
+
+test('hetzner-cloud without an hcloud token fails at preview, naming the key', async () => {
+  delete process.env.HCLOUD_TOKEN;
+  await assert.rejects(runProgram('hetzner-cloud', stackRaw('hetzner-cloud'), ['sshPrivateKey'], bundle), /stacks\/Pulumi\.hetzner-cloud\.yaml: hcloud:token: required for target "hetzner-cloud"/);
 });
 
 // Which steps' triggers move when one setting changes: those whose content changed and the steps
