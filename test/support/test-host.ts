@@ -247,6 +247,8 @@ export interface TestHost {
   ssh(command: string, opts?: { timeoutMs?: number; input?: string }): Promise<RunResult>;
   /** Like ssh() but throws (with stderr) unless the exit code is 0; returns stdout. */
   exec(command: string, opts?: { timeoutMs?: number; input?: string }): Promise<string>;
+  /** Copies a local file to the host (scp). */
+  copyTo(local: string, remote: string): Promise<void>;
   /** Stops the container (orderly halt, then SIGKILL) and boots it again from the same rootfs. */
   restart(): Promise<void>;
   /** Removes everything this host created on this machine. Safe to call more than once. */
@@ -277,8 +279,17 @@ export async function startTestHost(opts: { log?: (s: string) => void } = {}): P
     ipForwardBefore: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
   };
   saveState(state);
+  // Also on the signals a test runner or an operator sends: their default action skips 'exit'.
   const onExit = () => teardown(state);
+  const onSignal = (sig: NodeJS.Signals) => { teardown(state); process.exit(sig === 'SIGINT' ? 130 : 143); };
   process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const forget = () => {
+    process.removeListener('exit', onExit);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 
   const rootDir = join(workDir, 'root');
   const identityFile = join(workDir, 'id_ed25519');
@@ -360,7 +371,7 @@ export async function startTestHost(opts: { log?: (s: string) => void } = {}): P
     setUpNetwork(state, hostIp, address);
     await boot();
   } catch (e) {
-    process.removeListener('exit', onExit);
+    forget();
     teardown(state);
     throw e;
   }
@@ -372,12 +383,16 @@ export async function startTestHost(opts: { log?: (s: string) => void } = {}): P
       if (r.code !== 0) throw new Error(`on ${name}: \`${command.slice(0, 300)}\` exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
       return r.stdout;
     },
+    async copyTo(local, remote) {
+      const r = await run('scp', [...sshOptions, '-q', local, `root@${address}:${remote}`], { timeoutMs: 300_000 });
+      if (r.code !== 0) throw new Error(`scp ${local} to ${name}:${remote} failed: ${r.stderr.slice(-2000)}`);
+    },
     async restart() {
       await stop();
       await boot();
     },
     async destroy() {
-      process.removeListener('exit', onExit);
+      forget();
       teardown(state);
     },
   };
