@@ -1,6 +1,7 @@
 // Applies the provisioning plan to one host: each plan step becomes a remote.Command, chained with
 // dependsOn in plan order. A step re-runs when its content hash changes, and so do the steps that
-// depend on it (their triggers carry the digest of what they depend on), never the ones before.
+// depend on it (their triggers carry the digest of what they depend on), never the ones before;
+// every step re-runs when the machine itself is new (the target's identity is in the triggers).
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
@@ -15,6 +16,8 @@ export type Connection = types.input.remote.ConnectionArgs;
 export interface AgentkernelHostArgs {
   connection: Connection;
   plan: ProvisioningPlan;
+  /** Part of every step's triggers: a new machine behind the same connection gets the whole plan. */
+  hostIdentity: pulumi.Input<string>;
   backupS3SecretKey?: string;
   /** Resources the host must have before the first step (server, volume mount, ...). */
   after?: pulumi.Resource[];
@@ -83,7 +86,7 @@ export class AgentkernelHost extends pulumi.ComponentResource {
           // Re-running is the update: every step is idempotent.
           update: command,
           ...(stdin ? { stdin: pulumi.secret(stdin) } : {}),
-          triggers: triggers.get(step.id)!,
+          triggers: [...triggers.get(step.id)!, args.hostIdentity],
         },
         { parent: this, dependsOn: [...dependsOn, ...uploads] },
       );
@@ -96,7 +99,7 @@ export class AgentkernelHost extends pulumi.ComponentResource {
       {
         connection: args.connection,
         create: `sed -n 's/^AKS_BACKEND=//p' ${HOST.hostFacts}`,
-        triggers: [...triggers.values()].map((t) => t[0]),
+        triggers: [...[...triggers.values()].map((t) => t[0]), args.hostIdentity],
       },
       { parent: this, dependsOn: [last] },
     );

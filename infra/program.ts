@@ -61,6 +61,7 @@ export async function agentkernelStack(options: ProgramOptions = {}) {
   const host = new AgentkernelHost('host', {
     connection: target.connection,
     plan,
+    hostIdentity: target.identity,
     backupS3SecretKey: config.secrets.backupS3SecretKey,
     // Caddy asks for the certificate in the caddy step: the A record must exist by then.
     after: [...target.after, ...dns],

@@ -54,6 +54,7 @@ export function hetznerCloudTarget(config: StackConfig): HostTarget {
     sshCommand: pulumi.interpolate`ssh root@${ipv4.ipAddress}`,
     publicIpv4: ipv4.ipAddress,
     publicIpv6: server.ipv6Address,
+    identity: pulumi.interpolate`hcloud/${server.id}`,
     after,
     monthlyCostEur: pulumi.output(Math.round(monthly * 100) / 100),
   };

@@ -41,6 +41,7 @@ export function hetznerTarget(config: StackConfig, robotUrl = ROBOT_URL): HostTa
     connection,
     sshCommand: pulumi.interpolate`ssh -p ${config.sshPort} root@${server.serverIp}`,
     publicIpv4: server.serverIp,
+    identity: pulumi.interpolate`robot/${server.serverNumber}/install-${server.installedGeneration}`,
     after,
     monthlyCostEur: pulumi.output(h.monthlyPriceEur),
   };

@@ -11,6 +11,7 @@ export function homeTarget(config: StackConfig): HostTarget {
     connection: { host: home.host, port, user, privateKey: pulumi.secret(config.secrets.sshPrivateKey!), ...DIAL },
     sshCommand: pulumi.output(`ssh -p ${port} ${user}@${home.host}`),
     publicIpv4: home.publicIp ?? home.host,
+    identity: `${home.host}:${port}`,
     after: [],
   };
 }

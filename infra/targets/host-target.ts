@@ -8,6 +8,8 @@ export interface HostTarget {
   /** Where the domain's A record points (and AAAA when known). */
   publicIpv4: pulumi.Input<string>;
   publicIpv6?: pulumi.Input<string>;
+  /** Changes when the machine is a new one (rebuilt, reinstalled): then every step runs again. */
+  identity: pulumi.Input<string>;
   /** Resources to finish before the first plan step. */
   after: pulumi.Resource[];
   /** Hetzner targets: what the provisioned machine costs per month (EUR). */

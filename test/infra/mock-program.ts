@@ -76,6 +76,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, ipv4Address: '198.51.100.7', ipv6Address: '2001:db8::1' };
     case 'random:index/randomPassword:RandomPassword':
       return { ...inputs, result: `mock-${name}` };
+    case 'pulumi-nodejs:dynamic/robot:Server': {
+      // What the provider's create returns (see robot-server-provider.ts).
+      const install = plain<{ generation: number } | undefined>(inputs.install);
+      return { ...inputs, serverName: 'mock', product: 'AX42', datacenter: 'FSN1-DC1', installedGeneration: install ? install.generation : null };
+    }
     case 'command:remote:Command':
       return { ...inputs, stdout: name.endsWith('-backend') ? 'container\n' : 'AKS_CHANGED\n', stderr: '' };
     default:

@@ -55,6 +55,12 @@ const EXPECTED_HOST: Record<string, { host: string; port: number; user: string }
   'hetzner-cloud': { host: '198.51.100.7', port: 22, user: 'root' },
 };
 
+const EXPECTED_IDENTITY: Record<string, RegExp> = {
+  home: /^192\.168\.1\.50:22$/,
+  hetzner: /^robot\/123456\/install-null$/,
+  'hetzner-cloud': /^hcloud\/\d+$/,
+};
+
 test('there is a stack file per target', () => {
   assert.deepEqual(stacks, ['hetzner', 'hetzner-cloud', 'home']);
 });
@@ -74,6 +80,7 @@ for (const stack of stacks) {
       assert.equal(cmd.create, stepCommand(step), `${name} runs the step's program`);
       assert.equal(cmd.update, cmd.create, 'an update re-runs the idempotent step');
       assert.equal((cmd.triggers as string[])[0], step.hash, 'triggers carry the step hash');
+      assert.match((cmd.triggers as string[])[2], EXPECTED_IDENTITY[stack], 'and the machine identity');
       const connection = plain<Record<string, unknown>>(cmd.connection);
       assert.deepEqual({ host: connection.host, port: connection.port, user: connection.user }, EXPECTED_HOST[stack]);
       assert.ok(isSecretInput(cmd.connection) || isSecretInput(connection.privateKey), 'the private key is a secret');
