@@ -1,7 +1,7 @@
 // `npm test`: starts a private PostgreSQL cluster and Redis (Debian's servers, temp dirs, free ports),
 // then runs every test file with node's test runner. Test files read TEST_DATABASE_URL (a superuser
 // URL; each file creates its own database) and TEST_REDIS_URL.
-// Flags: --only DIR[,DIR] (unit, integration, infra, contract, e2e) to run a subset.
+// Flags: --only DIR[,DIR] (unit, integration, infra, contract, e2e) to run a subset, or name files.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,7 +23,9 @@ function testFiles(dir: string): string[] {
 
 const onlyIdx = process.argv.indexOf('--only');
 const chosen = onlyIdx >= 0 ? process.argv[onlyIdx + 1].split(',') : suites;
-const files = chosen.flatMap((s) => testFiles(join(root, 'test', s))).sort();
+// Test files named on the command line run alone (quick loops): `npx tsx test/run.ts test/x/y.test.ts`.
+const named = process.argv.slice(2).filter((a) => a.endsWith('.test.ts'));
+const files = named.length ? named : chosen.flatMap((s) => testFiles(join(root, 'test', s))).sort();
 if (!files.length) {
   console.error(`no test files in ${chosen.join(', ')}`);
   process.exit(1);

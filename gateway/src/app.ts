@@ -1,5 +1,5 @@
 // The fastify application: agentkernel's own API for tenants, /v1/account, /v1/admin, health.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -24,7 +24,8 @@ export function buildApp(ctx: GatewayContext, opts: { logger?: boolean | object 
     bodyLimit: ctx.config.bodyLimitBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
+    // Per-request log lines only at debug: at info they would cost more than the gateway itself.
+    logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     routerOptions: { maxParamLength: 4096 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

@@ -1,7 +1,7 @@
 // A private PostgreSQL server from Debian's packages, on a temp directory and a free loopback port.
 // Tests never touch a system instance; each test file then makes its own database in this cluster.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,25 +29,27 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir, 'data');
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  // initdb refuses to run as root: run the server as the `postgres` system user when we are root.
+  // initdb refuses to run as root: run initdb and the server as the `postgres` system user when we
+  // are root (spawned with uid/gid directly, so signals reach postgres itself, not a wrapper).
   const asRoot = process.getuid?.() === 0;
-  const runAs = (cmd: string, args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const : [cmd, args] as const);
+  let ids: { uid: number; gid: number } | undefined;
   if (asRoot) {
+    ids = {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    };
     chmodSync(dir, 0o755);
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(dir, uid, gid);
+    chownSync(dir, ids.uid, ids.gid);
   }
   const pwFile = join(dir, 'pw');
-  execFileSync('sh', ['-c', `umask 077; printf %s "$PW" > "${pwFile}"`], { env: { ...process.env, PW: password } });
-  if (asRoot) execFileSync('chown', ['postgres', pwFile]);
-  const [icmd, iargs] = runAs(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-sync']);
-  execFileSync(icmd, [...iargs], { stdio: 'pipe' });
-  const [scmd, sargs] = runAs(join(bin, 'postgres'), [
+  writeFileSync(pwFile, password, { mode: 0o600 });
+  if (ids) chownSync(pwFile, ids.uid, ids.gid);
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', ...ids });
+  const args = [
     '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300',
-  ]);
-  const child: ChildProcess = spawn(scmd, [...sargs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ];
+  const child: ChildProcess = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...ids });
   let stderr = '';
   child.stderr?.on('data', (d) => { stderr += d; });
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
