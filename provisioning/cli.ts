@@ -23,7 +23,7 @@ function withHost(cmd: Command): Command {
   return cmd
     .requiredOption('--host <host>', 'target host (name or address)')
     .option('--port <port>', 'SSH port', '22')
-    .option('--user <user>', 'SSH user (root, or a user with passwordless sudo is not supported yet)', 'root')
+    .option('--user <user>', 'SSH user; must be root (the plan installs packages, units and a firewall)', 'root')
     .option('--identity <key>', 'SSH private key file')
     .option('--ssh-option <Key=Value>', 'extra OpenSSH -o option (repeatable)', collect, [])
     .option('--allow-loopback', 'allow a loopback --host (the plan installs a firewall on whatever host that is)');
@@ -41,6 +41,8 @@ function target(o: HostOptions): SshTarget {
   // The plan sets up a firewall and system services: refuse this machine itself unless asked to.
   const loopback = o.host === 'localhost' || (isIP(o.host) === 4 && o.host.startsWith('127.')) || o.host === '::1';
   if (loopback && !o.allowLoopback) throw new Error(`--host ${o.host} is this machine; pass --allow-loopback if you really mean to provision it`);
+  // Every step needs root; sudo for a non-root login is not implemented (yet).
+  if (o.user !== 'root') throw new Error(`--user ${o.user}: log in as root (sudo for other users is not supported yet)`);
   return { host: o.host, port, user: o.user, identity: o.identity, options: o.sshOption };
 }
 

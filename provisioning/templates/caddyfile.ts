@@ -18,7 +18,7 @@ export function renderCaddyfile(i: CaddyfileInput): string {
     `${i.domain} {`,
     // internal: a LAN-only home box or a test host, no public DNS; clients trust Caddy's local root CA.
     ...(i.tls === 'internal' ? ['\ttls internal'] : []),
-    '\tencode zstd gzip',
+    // No `encode`: compressing text/event-stream would hold SSE events back; JSON replies are small.
     `\treverse_proxy 127.0.0.1:${i.gatewayPort} {`,
     // -1 = flush every write at once: /run/stream (SSE) must reach the client unbuffered.
     '\t\tflush_interval -1',
