@@ -42,6 +42,9 @@ function uploadSource(local: string): pulumi.asset.Asset | pulumi.asset.Archive 
   return statSync(local).isDirectory() ? new pulumi.asset.FileArchive(local) : new pulumi.asset.FileAsset(local);
 }
 
+/** Prints the backend preflight recorded on the host (firecracker or container). */
+export const BACKEND_PROBE = `sed -n 's/^AKS_BACKEND=//p' ${HOST.hostFacts}`;
+
 function missingDependency(step: PlanStep, id: string): never {
   throw new Error(`plan step "${step.id}" depends on "${id}", which does not come before it`);
 }
@@ -98,7 +101,7 @@ export class AgentkernelHost extends pulumi.ComponentResource {
       `${name}-backend`,
       {
         connection: args.connection,
-        create: `sed -n 's/^AKS_BACKEND=//p' ${HOST.hostFacts}`,
+        create: BACKEND_PROBE,
         triggers: [...[...triggers.values()].map((t) => t[0]), args.hostIdentity],
       },
       { parent: this, dependsOn: [last] },
