@@ -7,7 +7,11 @@ import { agentkernelEnvFile, renderEnvFileScript } from '../templates/env-files.
 import { agentkernelApiUnit, agentkernelDaemonUnit, renderUnit } from '../templates/systemd-units.js';
 import { renderContainersConf } from '../templates/containers-conf.js';
 
-export const CARGO_BUILD_PACKAGES = ['cargo', 'rustc', 'build-essential', 'pkg-config', 'libssl-dev', 'cmake'];
+// Debian 13's rustc is 1.85; agentkernel 0.18.1's locked dependencies need 1.89. So the build uses a
+// pinned toolchain through Debian's rustup (downloaded once into the host's cache dir).
+export const RUST_TOOLCHAIN = '1.95.0';
+export const CARGO_BUILD_PACKAGES = ['rustup', 'build-essential', 'pkg-config', 'libssl-dev', 'cmake'];
+const BUILD_CACHE = '/var/cache/agentkernel-saas';
 
 interface Install { dir: string; upload?: PlanUpload; body: string }
 
@@ -45,8 +49,10 @@ install -D -m 0755 "$found" "$dir/bin/agentkernel"`,
     dir,
     body: `
 aks_pkgs ${CARGO_BUILD_PACKAGES.join(' ')}
-aks_log "building agentkernel ${ak.version} with cargo (this takes a while)"
-CARGO_HOME=/var/cache/agentkernel-saas/cargo cargo install agentkernel --version ${shq(ak.version)} --locked --root "$dir.partial" >&2
+export RUSTUP_HOME=${BUILD_CACHE}/rustup CARGO_HOME=${BUILD_CACHE}/cargo
+rustup toolchain install ${RUST_TOOLCHAIN} --profile minimal >&2
+aks_log "building agentkernel ${ak.version} with cargo ${RUST_TOOLCHAIN} (this takes a while)"
+rustup run ${RUST_TOOLCHAIN} cargo install agentkernel --version ${shq(ak.version)} --locked --root "$dir.partial" >&2
 mv "$dir.partial" "$dir"`,
   };
 }
