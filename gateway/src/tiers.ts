@@ -42,7 +42,8 @@ export type TierOverrides = Static<typeof TierOverridesSchema>;
 const TierNamePattern = '^[a-z][a-z0-9-]{0,31}$';
 export const TierFileSchema = Type.Object(
   {
-    tiers: Type.Record(Type.String({ pattern: TierNamePattern }), TierLimitsSchema, { minProperties: 1 }),
+    // additionalProperties: without it a key that misses the pattern is not checked at all (any content passes).
+    tiers: Type.Record(Type.String({ pattern: TierNamePattern }), TierLimitsSchema, { minProperties: 1, additionalProperties: false }),
     /** Tier for new accounts when none is given. */
     defaultTier: Type.Optional(Type.String()),
   },
