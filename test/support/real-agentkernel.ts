@@ -29,8 +29,9 @@ const cache = process.env.AKS_CACHE ?? '/var/cache/agentkernel-saas';
 /** Where .ci/steps/30-agentkernel.sh puts things; overridable for a locally built binary. */
 export const AGENTKERNEL_BIN = process.env.AGENTKERNEL_BIN ?? join(cache, `agentkernel-${AGENTKERNEL_VERSION}`, 'bin', 'agentkernel');
 export const AGENTKERNEL_ROOTFS = process.env.AGENTKERNEL_ROOTFS ?? join(cache, 'agentkernel-rootfs', 'alpine-3.20-busybox.tar');
-/** The image agentkernel uses for sandboxes and its warm pool when none is given. */
-const DEFAULT_IMAGE = 'docker.io/library/alpine:3.20';
+/** The image agentkernel uses for sandboxes and its warm pool when none is given; podman stores it as
+ * localhost/alpine:3.20 and resolves the short name to it before trying any registry. */
+const DEFAULT_IMAGE = 'alpine:3.20';
 
 const CONTAINERS_CONF = `# written by test/support/real-agentkernel.ts for one test instance
 [containers]
