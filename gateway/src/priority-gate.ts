@@ -30,6 +30,8 @@ export class PriorityGate {
       this.inFlight++;
       return Promise.resolve(this.releaser());
     }
+    // An abort that already happened fires no event: without this the waiter would sit out its timeout.
+    if (signal?.aborted) return Promise.reject(new ApiError(499, 'request aborted while queued'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         priority,
