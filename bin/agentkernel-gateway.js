@@ -2,5 +2,4 @@
 // Runs the gateway CLI from source (TypeScript via tsx). Deployed hosts run the esbuild bundle instead.
 import { register } from 'tsx/esm/api';
 register();
-const { main } = await import('../gateway/src/cli.ts');
-await main();
+await import('../gateway/src/main.ts');

@@ -7,7 +7,7 @@ const out = 'dist/gateway';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: ['gateway/src/cli.ts'],
+  entryPoints: ['gateway/src/main.ts'],
   outfile: `${out}/agentkernel-gateway.mjs`,
   bundle: true,
   platform: 'node',

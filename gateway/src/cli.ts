@@ -105,6 +105,3 @@ export async function main(argv = process.argv): Promise<void> {
     process.exit(e instanceof ConfigError ? 78 : 1);
   }
 }
-
-// Bundled, this module is the entry point; imported (tests), it does nothing by itself.
-if (process.argv[1] && /agentkernel-gateway(\.m?js)?$|cli\.ts$/.test(process.argv[1])) void main();
