@@ -48,7 +48,7 @@ test('the SDK streams started, output and done events through the gateway; bille
   assert.equal(text.trim(), 'hello stream');
   const upstreamBody = h.upstream.requestsTo('POST', '/run/stream').at(-1)!.body as any;
   assert.equal(upstreamBody.fast, false);
-  const rows = await until('settled', async () => { const r = await ledger(t.id); return r.length && r[0].outcome !== 'reserved' && r; });
+  const rows = await until('settled', async () => { const r = await ledger(t.id); return r.length > 0 && r[0].outcome !== 'reserved' ? r : undefined; });
   assert.deepEqual(rows.map((r) => [r.kind, r.outcome, r.billable]), [['run_stream', 'succeeded', true]]);
 });
 
@@ -69,7 +69,7 @@ test('a client that aborts a started stream is billed once as client_aborted and
     assert.match(new TextDecoder().decode(first.value), /event: started/);
     ac.abort();
     await reader.cancel().catch(() => {});
-    const rows = await until('settled', async () => { const r = await ledger(t.id); return r.length && r[0].outcome !== 'reserved' && r; });
+    const rows = await until('settled', async () => { const r = await ledger(t.id); return r.length > 0 && r[0].outcome !== 'reserved' ? r : undefined; });
     assert.deepEqual(rows.map((r) => [r.outcome, r.billable]), [['client_aborted', true]]);
     await until('upstream call released', async () => h.upstream.inFlight === 0);
   } finally {
