@@ -65,6 +65,14 @@ function sleepMs(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.min(ms, MAX_SLEEP_MS)).unref());
 }
 
+/** A program whose output depends only on its arguments. */
+function prints(text: (args: string[]) => string): Program {
+  return (args, io) => {
+    io.out(text(args));
+    return 0;
+  };
+}
+
 const programs: Record<string, Program> = {
   echo(args, io) {
     const noNl = args[0] === '-n';
@@ -144,22 +152,10 @@ const programs: Record<string, Program> = {
     io.out(`${io.ctx.cwd}\n`);
     return 0;
   },
-  whoami(_args, io) {
-    io.out('root\n');
-    return 0;
-  },
-  id(args, io) {
-    io.out(args.includes('-u') ? '0\n' : 'uid=0(root) gid=0(root) groups=0(root)\n');
-    return 0;
-  },
-  hostname(_args, io) {
-    io.out('agentkernel\n');
-    return 0;
-  },
-  uname(args, io) {
-    io.out(args.includes('-a') ? 'Linux agentkernel 6.1.0 #1 SMP x86_64 Linux\n' : 'Linux\n');
-    return 0;
-  },
+  whoami: prints(() => 'root\n'),
+  id: prints((args) => (args.includes('-u') ? '0\n' : 'uid=0(root) gid=0(root) groups=0(root)\n')),
+  hostname: prints(() => 'agentkernel\n'),
+  uname: prints((args) => (args.includes('-a') ? 'Linux agentkernel 6.1.0 #1 SMP x86_64 Linux\n' : 'Linux\n')),
   env(_args, io) {
     for (const [k, v] of Object.entries(io.ctx.env)) io.out(`${k}=${v}\n`);
     return 0;

@@ -39,7 +39,8 @@
  *
  * Commands run by a small deterministic busybox/sh emulation (fake-agentkernel-shell.ts):
  * `echo hi` -> "hi\n" on exec and fast:false runs, "hi" on pooled runs; `sleep 0.2` really waits;
- * unknown programs fail like in the real container (exit 127).
+ * unknown programs fail like in the real container (exit 127). Upstream's detached-exec bugs are kept:
+ * arguments with spaces are re-split, and every finished detached command reads back failed/127.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
