@@ -4,7 +4,9 @@ import { stepScript } from '../bash.js';
 import { HOST } from '../host-layout.js';
 import type { StepContext, StepDefinition } from '../plan.js';
 
-export const BASE_PACKAGES = ['ca-certificates', 'curl', 'iproute2', 'nftables', 'unattended-upgrades', 'systemd-timesyncd', 'util-linux'];
+export const BASE_PACKAGES = ['ca-certificates', 'curl', 'iproute2', 'nftables', 'unattended-upgrades', 'util-linux'];
+// Installing systemd-timesyncd would make apt remove another time daemon: keep one that is there.
+const OTHER_TIME_DAEMONS = ['chrony', 'ntpsec', 'ntp', 'openntpd'];
 
 // Debian's unattended-upgrades defaults to security updates only; these two lines switch it on daily.
 const AUTO_UPGRADES = `// Managed by agentkernel-saas provisioning.
@@ -37,7 +39,10 @@ ensure_dir ${HOST.gatewayHome} 755 root:root
 ensure_dir ${HOST.gatewayReleases} 755 root:root
 ensure_dir ${HOST.backupDir} 700 root:root
 # Time sync: TLS and token expiry need a right clock. (timesyncd skips itself inside containers.)
-systemctl is-enabled --quiet systemd-timesyncd || { systemctl enable --now --quiet systemd-timesyncd; aks_changed; }
+if ! { dpkg-query -W -f='\${Status}\\n' ${OTHER_TIME_DAEMONS.join(' ')} 2>/dev/null || true; } | grep -q 'install ok installed'; then
+  aks_pkgs systemd-timesyncd
+  systemctl is-enabled --quiet systemd-timesyncd || { systemctl enable --now --quiet systemd-timesyncd; aks_changed; }
+fi
 `),
   };
 }
