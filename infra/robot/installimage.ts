@@ -39,6 +39,11 @@ export function installimageScript(o: InstallimageOptions): string {
   ].join('\n');
 }
 
+/** The SSH exec command line running the script (the rescue system's login shell may differ). */
+export function installimageCommand(o: InstallimageOptions): string {
+  return `bash -c ${quote(installimageScript(o))}`;
+}
+
 /** Robot lists SSH keys by the MD5 fingerprint of the key blob, colon separated. */
 export async function md5Fingerprint(openSshPublicKey: string): Promise<string> {
   const blob = openSshPublicKey.trim().split(/\s+/)[1];

@@ -5,7 +5,7 @@
 // not created, by this program). Self-contained for Pulumi's function serialization.
 import type * as pulumi from '@pulumi/pulumi';
 import { ROBOT_ACCESS_DEFAULTS, robotField, robotRequest, type RobotAccess } from './robot-api.js';
-import { INSTALLED_PROBE, RESCUE_PROBE, installimageScript, md5Fingerprint, type InstallimageOptions } from './installimage.js';
+import { INSTALLED_PROBE, RESCUE_PROBE, installimageCommand, md5Fingerprint, type InstallimageOptions } from './installimage.js';
 import { sshRun, sshWaitFor, type SshTarget } from './ssh-run.js';
 
 export interface ReinstallTiming {
@@ -101,12 +101,13 @@ async function reinstall(s: RobotServerState): Promise<void> {
   const reset = await robotRequest(access, 'POST', `/reset/${s.serverNumber}`, [['type', 'hw']]);
   robotField(reset, 'reset', 'type', `POST /reset/${s.serverNumber}`);
   await sshWaitFor(target, RESCUE_PROBE, 'rescue', timing.rescueWaitMs, timing.pollMs, `rescue system of server ${s.serverNumber}`);
-  const result = await sshRun(target, `bash -c ${JSON.stringify(installimageScript(install))}`, timing.installMs);
+  const result = await sshRun(target, installimageCommand(install), timing.installMs);
   if (result.code !== 0) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
     throw new Error(`installimage on server ${s.serverNumber} failed (exit ${result.code}):\n${tail}`);
   }
-  await sshRun(target, `nohup sh -c 'sleep 2; reboot' >/dev/null 2>&1 &`, 30_000);
+  // Detached from the session (all three fds) so the SSH exec returns before the machine goes down.
+  await sshRun(target, `nohup sh -c 'sleep 2; reboot' </dev/null >/dev/null 2>&1 &`, 30_000);
   await sshWaitFor(target, INSTALLED_PROBE, 'debian-13', timing.bootWaitMs, timing.pollMs, `Debian 13 on server ${s.serverNumber} after installimage`);
 }
 
