@@ -93,6 +93,7 @@ async function provision(o: HostOptions & StackOptions & { gatewayBundle: string
         process.stdout.write(' FAILED\n');
         console.error(`\nprovision stopped at step ${err.step.number}/${plan.steps.length} "${err.step.name}" (exit code ${err.exitCode}).`);
         if (err.stderrTail) console.error(`last lines of its stderr:\n${err.stderrTail}`);
+        if (err.exitCode === 255) console.error('(exit code 255 is ssh\'s own: the connection failed or was cut)');
         console.error('\nFix the cause and run the same command again: finished steps are skipped as unchanged.');
         process.exitCode = 1;
         return;

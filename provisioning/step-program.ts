@@ -31,7 +31,9 @@ export function renderStepProgram(step: Pick<PlanStep, 'id' | 'files' | 'script'
     BASH_PRELUDE,
     renderFileWrites(step.files),
     `aks_script=$(base64 -d ${heredoc('AKS_SCRIPT_EOF', step.script)}\n)`,
-    // stdin is closed for the script: a command reading stdin must not eat the rest of this program.
+    // The script reports its own failing command; stdin is closed for it, so a command reading
+    // stdin cannot eat the rest of this program.
+    'trap - ERR',
     `bash -c "$aks_script" ${shq(`aks-step-${step.id}`)} </dev/null`,
     '',
   ].join('\n');
