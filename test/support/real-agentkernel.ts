@@ -18,7 +18,7 @@
  * `tsx test/support/real-agentkernel.ts --check` starts one, runs `echo hi` in a real sandbox and stops.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,13 +77,48 @@ async function waitHealthy(url: string, child: ChildProcess, logs: () => string,
   throw new Error(`agentkernel serve did not answer /health within ${timeoutMs} ms:\n${logs()}`);
 }
 
+const BASE_PREFIX = 'aks-real-agentkernel-';
+
+/** True while the test process that made an instance dir is alive. */
+function ownerAlive(dir: string): boolean {
+  try {
+    process.kill(Number(readFileSync(join(dir, 'owner.pid'), 'utf8')), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * podman's exit hooks (`container cleanup`, run by conmon) can recreate lock files in a storage dir after
+ * stop() removed it, and a killed test process never runs stop(): sweep dirs whose owner is gone.
+ */
+function sweepRemains(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(BASE_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > 60_000 && !ownerAlive(dir)) {
+        // Only ever against that dir's own storage: without its storage.conf podman would use the host's.
+        if (existsSync(join(dir, 'storage.conf'))) {
+          spawnSync('podman', ['rm', '--all', '--force'], { env: { PATH: process.env.PATH, CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), CONTAINERS_CONF: join(dir, 'containers.conf') } });
+        }
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      }
+    } catch {
+      // another instance is sweeping the same remains
+    }
+  }
+}
+
 export async function startRealAgentkernel(opts: { apiKey: string; port?: number }): Promise<RealAgentkernel> {
   const artifacts = realAgentkernelArtifacts();
   if ('missing' in artifacts) {
     throw new Error(`real agentkernel not built (missing ${artifacts.missing.join(', ')}); run .ci/steps/30-agentkernel.sh`);
   }
-  const base = mkdtempSync(join(tmpdir(), 'aks-real-agentkernel-'));
+  sweepRemains();
+  const base = mkdtempSync(join(tmpdir(), BASE_PREFIX));
   const dirs = { home: join(base, 'home'), cwd: join(base, 'cwd'), tmp: join(base, 'tmp'), storage: join(base, 'storage'), run: join(base, 'run') };
+  writeFileSync(join(base, 'owner.pid'), String(process.pid));
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   writeFileSync(join(base, 'containers.conf'), CONTAINERS_CONF);
   // vfs: a per-instance store without overlay mounts; the busybox image is ~2 MB, so copies are cheap.
@@ -99,8 +134,9 @@ export async function startRealAgentkernel(opts: { apiKey: string; port?: number
     return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
   };
   const removeEverything = () => {
-    podman(['rm', '--all', '--force']);
-    rmSync(base, { recursive: true, force: true });
+    // Guarded: with its storage.conf gone, podman would act on the host's own containers.
+    if (existsSync(podmanEnv.CONTAINERS_STORAGE_CONF)) podman(['rm', '--all', '--force']);
+    rmSync(base, { recursive: true, force: true, maxRetries: 5 }); // retries if podman's exit hooks race us
   };
 
   const imported = podman(['import', '--quiet', artifacts.rootfs, DEFAULT_IMAGE]);
