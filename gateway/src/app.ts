@@ -50,7 +50,13 @@ export function buildApp(ctx: GatewayContext, opts: { logger?: boolean | object 
     const fe = err as FastifyError;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
-      return reply.code(400).send({ success: false, error: `invalid ${where}: ${fe.validation[0]?.instancePath || ''} ${fe.validation[0]?.message ?? fe.message}`.replace(/\s+/g, ' ').trim() });
+      const first = fe.validation[0];
+      // A union of literals fails with one "must be equal to constant" per choice: name the choices.
+      const choices = first?.keyword === 'const'
+        ? fe.validation.filter((v) => v.keyword === 'const' && v.instancePath === first.instancePath).map((v) => JSON.stringify(v.params.allowedValue))
+        : [];
+      const message = choices.length ? `must be one of ${choices.join(', ')}` : first?.message ?? fe.message;
+      return reply.code(400).send({ success: false, error: `invalid ${where}: ${first?.instancePath || ''} ${message}`.replace(/\s+/g, ' ').trim() });
     }
     switch (fe.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
