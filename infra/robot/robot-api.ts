@@ -20,6 +20,27 @@ export interface RobotAccess {
 
 export const ROBOT_ACCESS_DEFAULTS = { requestTimeoutMs: 30_000, rateLimitAttempts: 4, rateLimitDelayMs: 15_000 };
 
+/** How a provider's state names its Robot access (credentials plus optional test-sized timings). */
+export interface RobotAccessState {
+  robotUrl: string;
+  robotUser: string;
+  robotPassword: string;
+  requestTimeoutMs?: number;
+  rateLimitAttempts?: number;
+  rateLimitDelayMs?: number;
+}
+
+export function robotAccess(s: RobotAccessState): RobotAccess {
+  return {
+    url: s.robotUrl,
+    user: s.robotUser,
+    password: s.robotPassword,
+    requestTimeoutMs: s.requestTimeoutMs ?? ROBOT_ACCESS_DEFAULTS.requestTimeoutMs,
+    rateLimitAttempts: s.rateLimitAttempts ?? ROBOT_ACCESS_DEFAULTS.rateLimitAttempts,
+    rateLimitDelayMs: s.rateLimitDelayMs ?? ROBOT_ACCESS_DEFAULTS.rateLimitDelayMs,
+  };
+}
+
 export interface RobotErrorBody {
   status: number;
   code: string;

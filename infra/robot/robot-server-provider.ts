@@ -4,7 +4,7 @@
 // (Debian 13), reboot, wait for the installed system. Delete leaves the server alone (it is rented,
 // not created, by this program). Self-contained for Pulumi's function serialization.
 import type * as pulumi from '@pulumi/pulumi';
-import { ROBOT_ACCESS_DEFAULTS, robotField, robotRequest, type RobotAccess } from './robot-api.js';
+import { robotAccess, robotField, robotRequest, type RobotAccess, type RobotAccessState } from './robot-api.js';
 import { INSTALLED_PROBE, RESCUE_PROBE, installimageCommand, md5Fingerprint, type InstallimageOptions } from './installimage.js';
 import { sshRun, sshWaitFor, type SshTarget } from './ssh-run.js';
 
@@ -17,19 +17,13 @@ export interface ReinstallTiming {
 
 export const REINSTALL_TIMING: ReinstallTiming = { rescueWaitMs: 10 * 60_000, installMs: 30 * 60_000, bootWaitMs: 15 * 60_000, pollMs: 10_000 };
 
-export interface RobotServerState {
-  robotUrl: string;
-  robotUser: string;
-  robotPassword: string;
+export interface RobotServerState extends RobotAccessState {
   serverNumber: number;
   serverIp: string;
   /** Present when the server is to be (re)installed; a new generation reinstalls. */
   install?: InstallimageOptions & { generation: number; sshPublicKey: string };
   /** Only used while installing; not kept in the state. */
   sshPrivateKey?: string;
-  requestTimeoutMs?: number;
-  rateLimitAttempts?: number;
-  rateLimitDelayMs?: number;
   timing?: ReinstallTiming;
   // Outputs
   serverName?: string;
@@ -38,21 +32,10 @@ export interface RobotServerState {
   installedGeneration?: number | null;
 }
 
-function accessOf(s: RobotServerState): RobotAccess {
-  return {
-    url: s.robotUrl,
-    user: s.robotUser,
-    password: s.robotPassword,
-    requestTimeoutMs: s.requestTimeoutMs ?? ROBOT_ACCESS_DEFAULTS.requestTimeoutMs,
-    rateLimitAttempts: s.rateLimitAttempts ?? ROBOT_ACCESS_DEFAULTS.rateLimitAttempts,
-    rateLimitDelayMs: s.rateLimitDelayMs ?? ROBOT_ACCESS_DEFAULTS.rateLimitDelayMs,
-  };
-}
-
 /** The server as Robot knows it; fails when the number does not belong to the configured IP. */
 async function adoptServer(s: RobotServerState): Promise<Pick<RobotServerState, 'serverName' | 'product' | 'datacenter'>> {
   const what = `GET /server/${s.serverNumber}`;
-  const answer = await robotRequest(accessOf(s), 'GET', `/server/${s.serverNumber}`);
+  const answer = await robotRequest(robotAccess(s), 'GET', `/server/${s.serverNumber}`);
   const ip = robotField(answer, 'server', 'server_ip', what);
   if (ip !== s.serverIp) {
     throw new Error(`Hetzner server ${s.serverNumber} has main IP ${String(ip)}, not ${s.serverIp} (check hetzner.serverNumber and hetzner.serverIp)`);
@@ -93,7 +76,7 @@ async function activateRescue(access: RobotAccess, serverNumber: number, fingerp
 async function reinstall(s: RobotServerState): Promise<void> {
   const install = s.install!;
   if (!s.sshPrivateKey) throw new Error('reinstall needs the SSH private key (agentkernel-saas:sshPrivateKey)');
-  const access = accessOf(s);
+  const access = robotAccess(s);
   const timing = s.timing ?? REINSTALL_TIMING;
   const target: SshTarget = { host: s.serverIp, port: 22, user: 'root', privateKey: s.sshPrivateKey };
   const fingerprint = await ensureRobotKey(access, install.sshPublicKey);

@@ -3,34 +3,17 @@
 // detaches the server; the vSwitch itself may carry other servers, so cancelling it stays a manual
 // decision. Self-contained for Pulumi's function serialization.
 import type * as pulumi from '@pulumi/pulumi';
-import { ROBOT_ACCESS_DEFAULTS, robotRequest, type RobotAccess } from './robot-api.js';
+import { robotAccess, robotRequest, type RobotAccessState } from './robot-api.js';
 
-export interface RobotVswitchState {
-  robotUrl: string;
-  robotUser: string;
-  robotPassword: string;
+export interface RobotVswitchState extends RobotAccessState {
   name: string;
   vlan: number;
   serverIp: string;
-  requestTimeoutMs?: number;
-  rateLimitAttempts?: number;
-  rateLimitDelayMs?: number;
   vswitchId?: number;
 }
 
-function accessOf(s: RobotVswitchState): RobotAccess {
-  return {
-    url: s.robotUrl,
-    user: s.robotUser,
-    password: s.robotPassword,
-    requestTimeoutMs: s.requestTimeoutMs ?? ROBOT_ACCESS_DEFAULTS.requestTimeoutMs,
-    rateLimitAttempts: s.rateLimitAttempts ?? ROBOT_ACCESS_DEFAULTS.rateLimitAttempts,
-    rateLimitDelayMs: s.rateLimitDelayMs ?? ROBOT_ACCESS_DEFAULTS.rateLimitDelayMs,
-  };
-}
-
 async function findOrOrder(s: RobotVswitchState): Promise<number> {
-  const access = accessOf(s);
+  const access = robotAccess(s);
   const list = (await robotRequest(access, 'GET', '/vswitch')) as unknown;
   if (!Array.isArray(list)) throw new Error(`Robot GET /vswitch: expected a list, got ${JSON.stringify(list).slice(0, 200)}`);
   const found = list.find((v: Record<string, unknown>) => v.name === s.name && v.vlan === s.vlan && v.cancelled !== true);
@@ -41,7 +24,7 @@ async function findOrOrder(s: RobotVswitchState): Promise<number> {
 }
 
 async function attach(s: RobotVswitchState, id: number): Promise<void> {
-  const access = accessOf(s);
+  const access = robotAccess(s);
   const detail = await robotRequest(access, 'GET', `/vswitch/${id}`);
   const servers = (detail.server ?? []) as { server_ip?: string }[];
   if (servers.some((x) => x.server_ip === s.serverIp)) return;
@@ -64,7 +47,7 @@ export const robotVswitchProvider: pulumi.dynamic.ResourceProvider = {
   },
   async delete(id: string, props: RobotVswitchState) {
     try {
-      await robotRequest(accessOf(props), 'DELETE', `/vswitch/${id}/server`, [['server[]', props.serverIp]]);
+      await robotRequest(robotAccess(props), 'DELETE', `/vswitch/${id}/server`, [['server[]', props.serverIp]]);
     } catch (err) {
       // Already detached or the vSwitch is gone: the state we want.
       const code = (err as { code?: string }).code;
