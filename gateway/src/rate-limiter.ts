@@ -77,8 +77,9 @@ export class RedisRateLimiter implements RateLimiter {
   private degraded = false;
 
   constructor(url: string, private readonly onError: (err: Error, firstInOutage: boolean) => void, private readonly onRecover: () => void) {
-    // No offline queue and a short command timeout: an outage must cost milliseconds, not hang requests.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250, connectTimeout: 1000, lazyConnect: false,
+    // No offline queue: while Redis is down a call fails at once instead of waiting; the timeout only
+    // bounds a Redis that accepts connections but does not answer.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000, connectTimeout: 1000, lazyConnect: false,
       retryStrategy: (times) => Math.min(times * 200, 2000) });
     this.redis.on('error', () => {});
     this.redis.defineCommand('takeToken', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });

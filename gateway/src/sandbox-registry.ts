@@ -74,7 +74,12 @@ export class SandboxRegistry {
   }
 
   async find(accountId: string, name: string): Promise<SandboxRow | null> {
-    const { rows } = await this.db.query('SELECT * FROM sandboxes WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL', [accountId, name]);
+    // Named: every call on a sandbox starts with this lookup; parse and plan it once per connection.
+    const { rows } = await this.db.query({
+      name: 'sandbox-by-name',
+      text: 'SELECT * FROM sandboxes WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL',
+      values: [accountId, name],
+    });
     return rows[0] ? toRow(rows[0]) : null;
   }
 
@@ -93,6 +98,16 @@ export class SandboxRegistry {
        WHERE id = 'sandbox:' || $1 AND outcome = 'running' AND EXISTS (SELECT 1 FROM s)`,
       [row.id, outcome],
     );
+  }
+
+  async recordDetached(row: SandboxRow, commandId: string): Promise<void> {
+    await this.db.query('INSERT INTO detached_commands (id, account_id, sandbox_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [commandId, row.accountId, row.id]);
+  }
+
+  /** Ids of the detached commands started in this sandbox (upstream ids are global). */
+  async detachedIds(row: SandboxRow): Promise<Set<string>> {
+    const { rows } = await this.db.query('SELECT id FROM detached_commands WHERE sandbox_id = $1', [row.id]);
+    return new Set(rows.map((r) => r.id as string));
   }
 
   async setExpiry(id: string, expiresAt: Date): Promise<void> {

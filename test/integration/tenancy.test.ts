@@ -139,8 +139,13 @@ test('permissive is never forwarded; tiers without network run restrictive; pool
 
   await team.sdk.run(['echo', 'hi'], { fast: true });
   assert.equal((h.upstream.requestsTo('POST', '/run').at(-1)!.body as any).fast, false);
-  await team.sdk.batchRun([{ command: ['echo', '1'] }]);
-  assert.equal(h.upstream.requestsTo('POST', '/batch/run').length, 1);
+  // Upstream batches always run on its shared pool: the gateway fans them out into fresh runs.
+  const runsBefore = h.upstream.requestsTo('POST', '/run').length;
+  const batch = await team.sdk.batchRun([{ command: ['echo', '1'] }, { command: ['echo', '2'] }]);
+  assert.deepEqual(batch.results.map((r) => r.output), ['1\n', '2\n']);
+  assert.equal(h.upstream.requestsTo('POST', '/batch/run').length, 0);
+  const fanned = h.upstream.requestsTo('POST', '/run').slice(runsBefore);
+  assert.deepEqual(fanned.map((r) => [(r.body as any).command.join(' '), (r.body as any).fast]), [['echo 1', false], ['echo 2', false]]);
 });
 
 test('caps: memory, vcpus and concurrent sandboxes above the tier are refused and nothing is created upstream', async () => {

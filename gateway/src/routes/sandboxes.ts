@@ -23,6 +23,8 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
     if (!row) throw missing(name);
     return row;
   }
+  /** For data that may mention upstream names anywhere (logs, detached commands). */
+  const scrubbed = (ns: TenantNamespace) => (d: unknown) => JSON.parse(ns.scrub(JSON.stringify(d ?? null)));
   const sandboxPath = (row: SandboxRow, rest = '') => `/sandboxes/${encodeURIComponent(row.upstreamName)}${rest}`;
 
   r.get('/sandboxes', async (req, reply) => {
@@ -91,8 +93,7 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   r.get('/sandboxes/:name/logs', { schema: { params: SandboxNameParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
     const ns = nsOf(req);
-    const up = await timedUpstream(ctx, req, 'GET', sandboxPath(row, '/logs'));
-    return relay(reply, up, ns, (d) => JSON.parse(ns.scrub(JSON.stringify(d ?? null))));
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, '/logs')), ns, scrubbed(ns));
   });
 
   // The gateway is the authority on lifetimes: /extend moves our expiry, within the tier's maximum.
@@ -137,22 +138,30 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   });
 
   // Detached commands: starting one is metered (executions.ts); watching and stopping them is not.
+  // Upstream looks ids up globally, so each id is checked against the ones this sandbox started.
   const DetachedParams = Type.Object({ name: Type.String({ maxLength: 200 }), id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
+  async function ownedDetached(req: FastifyRequest, name: string, id: string) {
+    const row = await owned(req, name);
+    if (!(await ctx.sandboxes.detachedIds(row)).has(id)) throw notFound(`Detached command '${id}' not found`);
+    return row;
+  }
   r.get('/sandboxes/:name/exec/detached', { schema: { params: SandboxNameParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, '/exec/detached')), nsOf(req));
+    const ns = nsOf(req);
+    const [up, mine] = await Promise.all([timedUpstream(ctx, req, 'GET', sandboxPath(row, '/exec/detached')), ctx.sandboxes.detachedIds(row)]);
+    return relay(reply, up, ns, (d) => scrubbed(ns)(Array.isArray(d) ? d.filter((c) => mine.has(String((c as { id?: unknown })?.id))) : []));
   });
   r.get('/sandboxes/:name/exec/detached/:id', { schema: { params: DetachedParams } }, async (req, reply) => {
-    const row = await owned(req, req.params.name);
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}`)), nsOf(req));
+    const row = await ownedDetached(req, req.params.name, req.params.id);
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}`)), nsOf(req), scrubbed(nsOf(req)));
   });
   r.get('/sandboxes/:name/exec/detached/:id/logs', { schema: { params: DetachedParams, querystring: Type.Object({ stream: Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')])) }) } }, async (req, reply) => {
-    const row = await owned(req, req.params.name);
+    const row = await ownedDetached(req, req.params.name, req.params.id);
     const q = req.query.stream ? `?stream=${req.query.stream}` : '';
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}/logs${q}`)), nsOf(req));
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}/logs${q}`)), nsOf(req), scrubbed(nsOf(req)));
   });
   r.delete('/sandboxes/:name/exec/detached/:id', { schema: { params: DetachedParams } }, async (req, reply) => {
-    const row = await owned(req, req.params.name);
+    const row = await ownedDetached(req, req.params.name, req.params.id);
     return relay(reply, await timedUpstream(ctx, req, 'DELETE', sandboxPath(row, `/exec/detached/${req.params.id}`)), nsOf(req));
   });
 }
