@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { FakeRobot } from '../support/fake-robot.js';
@@ -152,21 +153,30 @@ test('vSwitch: ordered once, server attached once, detached on delete', async ()
 });
 
 test('the serialized provider works on its own in another node process (as under the real CLI)', async () => {
+  // Pulumi's dynamic provider host loads the text with require-from-string, from the project directory.
   const serialized = await pulumi.runtime.serializeFunction(() => robotServerProvider, { allowSecrets: true } as never);
   const dir = mkdtempSync(join(tmpdir(), 'aks-serialized-'));
-  writeFileSync(join(dir, 'provider.cjs'), serialized.text);
-  const driver = `const p = require(${JSON.stringify(join(dir, 'provider.cjs'))}).handler();
-p.create(${JSON.stringify(inputs())}).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e)); process.exit(1); });`;
-  const out = await new Promise<string>((resolve, reject) => {
-    // Async: the fake Robot answers from this process.
-    let stdout = '';
-    let stderr = '';
-    const p = spawn(process.execPath, ['-e', driver], { cwd: dir });
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('exit', (code: number) => (code === 0 ? resolve(stdout) : reject(new Error(stderr))));
-  });
-  const r = JSON.parse(out);
-  assert.equal(r.id, '321');
-  assert.equal(r.outs.serverName, 'sandbox-1');
+  writeFileSync(join(dir, 'provider.js'), serialized.text);
+  const requireFromString = createRequire(createRequire(import.meta.url).resolve('@pulumi/pulumi')).resolve('require-from-string');
+  const callCreate = (args: RobotServerState) => `const code = require('node:fs').readFileSync(${JSON.stringify(join(dir, 'provider.js'))}, 'utf8');
+const p = require(${JSON.stringify(requireFromString)})(code).handler();
+p.create(${JSON.stringify(args)}).then((r) => process.stdout.write(JSON.stringify(r)), (e) => process.stdout.write(JSON.stringify({ error: String(e.message) })));`;
+  const inChild = (args: RobotServerState) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      // Async: the fake Robot answers from this process.
+      let stdout = '';
+      const p = spawn(process.execPath, ['-e', callCreate(args)], { cwd: process.cwd() });
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.on('exit', (code: number) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`exit ${code}`))));
+    });
+  const adopted = await inChild(inputs());
+  assert.equal(adopted.id, '321');
+  assert.equal(adopted.outs.serverName, 'sandbox-1');
+  // The reinstall path loads node:crypto and ssh2 with dynamic imports inside the serialized code.
+  const key = testPrivateKey();
+  const install = { generation: 1, hostname: 'sandbox', drives: [], raidLevel: 1, sshPublicKey: publicKeyOf(key, 'test') };
+  const timing = { rescueWaitMs: 1000, installMs: 1000, bootWaitMs: 1000, pollMs: 200 };
+  robot.rescue.delete(321);
+  const reinstall = await inChild(inputs({ install, sshPrivateKey: key, timing }));
+  assert.match(reinstall.error, /rescue system of server 321: not reached within 1 s \(last: ssh root@127\.0\.0\.1:22: /);
 });
