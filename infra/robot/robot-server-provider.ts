@@ -22,7 +22,7 @@ export interface RobotServerState extends RobotAccessState {
   serverIp: string;
   /** Present when the server is to be (re)installed; a new generation reinstalls. */
   install?: InstallimageOptions & { generation: number; sshPublicKey: string };
-  /** Only used while installing; not kept in the state. */
+  /** Only used while installing; never in the outputs (as an input it is a secret, stored encrypted). */
   sshPrivateKey?: string;
   timing?: ReinstallTiming;
   // Outputs
@@ -95,7 +95,7 @@ async function reinstall(s: RobotServerState): Promise<void> {
 }
 
 function outputsOf(s: RobotServerState, facts: Awaited<ReturnType<typeof adoptServer>>, installedGeneration: number | null): RobotServerState {
-  // The private key is only an input for the reinstall; it never goes into the state.
+  // The private key is only an input for the reinstall; it never goes into the outputs.
   const { sshPrivateKey: _unused, ...kept } = s;
   return { ...kept, ...facts, installedGeneration };
 }
