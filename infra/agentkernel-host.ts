@@ -72,7 +72,8 @@ export class AgentkernelHost extends pulumi.ComponentResource {
         (u, i) =>
           new remote.CopyToRemote(
             `${name}-${step.id}-upload-${i}`,
-            { connection: args.connection, source: uploadSource(u.local), remotePath: u.remote },
+            // A new machine needs the upload again even though address and bytes are the same.
+            { connection: args.connection, source: uploadSource(u.local), remotePath: u.remote, triggers: [args.hostIdentity] },
             { parent: this, dependsOn },
           ),
       );

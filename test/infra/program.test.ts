@@ -102,6 +102,7 @@ for (const stack of stacks) {
       s.uploads!.forEach((u, i) => {
         const upload = uploads.find((x) => x.name === `host-${s.id}-upload-${i}`)!;
         assert.equal(upload.inputs.remotePath, u.remote);
+        assert.match((upload.inputs.triggers as string[])[0], EXPECTED_IDENTITY[stack], 'a new machine gets the upload again');
         assert.ok(dependencies.get(stepName)?.includes(`host-${s.id}-upload-${i}`));
       });
     }
