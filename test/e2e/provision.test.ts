@@ -127,7 +127,8 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
 
   test('second provision: every step unchanged, and much faster', { timeout: 5 * MIN }, async () => {
     assert.ok(firstRun, 'needs the first provision');
-    const r = await operatorCli(host, 'provision', provisionArgs(), 5 * MIN);
+    // --verbose: the steps' own stderr goes to the log, the evidence if a step does change.
+    const r = await operatorCli(host, 'provision', [...provisionArgs(), '--verbose'], 5 * MIN);
     assert.equal(r.code, 0, 'second provision failed');
     const steps = stepLines(r.stdout);
     assert.equal(steps.length, firstRun.steps.length);

@@ -417,6 +417,8 @@ function prepareRootfs(rootDir: string, name: string, identityFile: string, know
     if (security) sources += `\nTypes: deb\nURIs: ${security}\nSuites: ${SUITE}-security\nComponents: main\n${sig}\n`;
     writeFileSync(etc('apt/sources.list.d/debian.sources'), sources);
   }
+  // A mirror hiccup should not fail a 15-minute test run; apt retries, the plan stays as it is.
+  writeFileSync(etc('apt/apt.conf.d/80-e2e-retries'), 'Acquire::Retries "3";\n');
   // A fresh host key per run, pinned in known_hosts: the e2e's SSH checks host keys for real.
   sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', etc('ssh/ssh_host_ed25519_key')]);
   const hostKey = readFileSync(etc('ssh/ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
