@@ -3,18 +3,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
+import { until } from '../support/wait.js';
 
 let h: Harness;
 before(async () => { h = await startHarness({ env: { GATEWAY_MAX_IN_FLIGHT: '2', GATEWAY_QUEUE_TIMEOUT_MS: '20000' } }); });
 after(async () => { await h?.close(); });
-
-async function until(what: string, fn: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('saturated: queued team executions are forwarded before queued free ones, and in-flight never exceeds the bound', async () => {
   const free = await h.createTenant('free', { rateLimitPerMinute: 100_000 });

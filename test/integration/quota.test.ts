@@ -2,19 +2,11 @@
 // totals are what /v1/account/usage reports.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 let h: Harness;
-let db: pg.Pool;
-before(async () => {
-  h = await startHarness();
-  db = new pg.Pool({ connectionString: h.databaseUrl });
-});
-after(async () => {
-  await db?.end();
-  await h?.close();
-});
+before(async () => { h = await startHarness(); });
+after(async () => { await h?.close(); });
 
 const unthrottled = { rateLimitPerMinute: 1_000_000 };
 
@@ -27,9 +19,9 @@ test('200 concurrent runs against 50 remaining: exactly 50 reach the upstream, 1
   assert.equal(ok.length, 50);
   assert.equal(limited.length, 150);
   assert.equal(h.upstream.requestsTo('POST', '/run').length - before, 50, 'exactly 50 forwarded');
-  const { rows } = await db.query(`SELECT count(*)::int AS n, sum(executions)::int AS e FROM usage_events WHERE account_id = $1 AND billable`, [t.id]);
+  const { rows } = await h.db.query(`SELECT count(*)::int AS n, sum(executions)::int AS e FROM usage_events WHERE account_id = $1 AND billable`, [t.id]);
   assert.equal(rows[0].n, 50);
-  const { rows: c } = await db.query('SELECT used FROM quota_counters WHERE account_id = $1', [t.id]);
+  const { rows: c } = await h.db.query('SELECT used FROM quota_counters WHERE account_id = $1', [t.id]);
   assert.equal(Number(c[0].used), 50);
 });
 
@@ -66,7 +58,7 @@ test('each command of a batch is one execution, reserved all or nothing', async 
   assert.equal(out.results.length, 3);
   const over = await h.fetchAs(t.apiKey, 'POST', '/batch/run', { commands: [{ command: ['echo'] }, { command: ['echo'] }, { command: ['echo'] }] });
   assert.equal(over.status, 429, '3 more do not fit in the 2 left');
-  const { rows } = await db.query(`SELECT kind, outcome, billable FROM usage_events WHERE account_id = $1 ORDER BY id`, [t.id]);
+  const { rows } = await h.db.query(`SELECT kind, outcome, billable FROM usage_events WHERE account_id = $1 ORDER BY id`, [t.id]);
   assert.equal(rows.length, 3);
   assert.ok(rows.every((r) => r.kind === 'batch_run' && r.billable));
   assert.equal((await h.fetchAs(t.apiKey, 'GET', '/v1/account')).json.data.quota.used, 3);
@@ -87,7 +79,7 @@ test('usage totals equal the ledger exactly, in JSON and CSV, and cover sandbox 
   const report = usage.json.data;
   assert.equal(report.totals.executions, 3);
   assert.deepEqual(report.totals.byKind, { run: 1, run_stream: 1, exec: 1 });
-  const { rows } = await db.query(
+  const { rows } = await h.db.query(
     `SELECT count(*) FILTER (WHERE executions = 1 AND billable)::int AS execs, COALESCE(sum(gb_seconds) FILTER (WHERE billable), 0)::text AS gbs,
             count(*) FILTER (WHERE kind = 'sandbox')::int AS lifetimes
        FROM usage_events WHERE account_id = $1`, [t.id]);
@@ -124,7 +116,7 @@ test('executions the upstream never ran are refunded; the quota does not leak', 
   } finally {
     await h.upstream.setMode('normal');
   }
-  const { rows } = await db.query(`SELECT outcome, billable FROM usage_events WHERE account_id = $1`, [t.id]);
+  const { rows } = await h.db.query(`SELECT outcome, billable FROM usage_events WHERE account_id = $1`, [t.id]);
   assert.equal(rows.length, 5, 'one ledger row per attempt');
   assert.ok(rows.every((r) => r.outcome === 'upstream_unavailable' && !r.billable));
   assert.equal((await h.fetchAs(t.apiKey, 'GET', '/v1/account')).json.data.quota.used, 0);

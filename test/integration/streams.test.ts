@@ -4,35 +4,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/wait.js';
 import { QuotaLedger } from '../../gateway/src/quota-ledger.js';
 
 let h: Harness;
-let db: pg.Pool;
-before(async () => {
-  h = await startHarness();
-  db = new pg.Pool({ connectionString: h.databaseUrl });
-});
-after(async () => {
-  await db?.end();
-  await h?.close();
-});
+before(async () => { h = await startHarness(); });
+after(async () => { await h?.close(); });
 
 async function ledger(accountId: string) {
-  const { rows } = await db.query(`SELECT id, kind, outcome, billable FROM usage_events WHERE account_id = $1 AND executions = 1 ORDER BY started_at`, [accountId]);
+  const { rows } = await h.db.query(`SELECT id, kind, outcome, billable FROM usage_events WHERE account_id = $1 AND executions = 1 ORDER BY started_at`, [accountId]);
   return rows;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('the SDK streams started, output and done events through the gateway; billed once as succeeded', async () => {
@@ -137,10 +120,10 @@ test('gateway killed mid-stream: the ledger keeps the reservation, a new gateway
   // The reaper sweeps reservations older than the longest possible call; run that sweep now.
   const ledgerNow = await ledger(t.id);
   assert.deepEqual(ledgerNow.map((r) => r.outcome), ['reserved', 'succeeded']);
-  assert.equal(await new QuotaLedger(db).sweepInterrupted(0), 1);
-  assert.equal(await new QuotaLedger(db).sweepInterrupted(0), 0, 'sweeping twice settles nothing twice');
+  assert.equal(await new QuotaLedger(h.db).sweepInterrupted(0), 1);
+  assert.equal(await new QuotaLedger(h.db).sweepInterrupted(0), 0, 'sweeping twice settles nothing twice');
   const final = await ledger(t.id);
   assert.deepEqual(final.map((r) => [r.outcome, r.billable]), [['interrupted', true], ['succeeded', true]]);
-  const { rows } = await db.query('SELECT used FROM quota_counters WHERE account_id = $1', [t.id]);
+  const { rows } = await h.db.query('SELECT used FROM quota_counters WHERE account_id = $1', [t.id]);
   assert.equal(Number(rows[0].used), 2, 'counter = billable ledger rows');
 });

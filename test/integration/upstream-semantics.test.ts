@@ -3,22 +3,14 @@
 // carry internal names, and 5xx messages can carry host details.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 let h: Harness;
-let db: pg.Pool;
-before(async () => {
-  h = await startHarness();
-  db = new pg.Pool({ connectionString: h.databaseUrl });
-});
-after(async () => {
-  await db?.end();
-  await h?.close();
-});
+before(async () => { h = await startHarness(); });
+after(async () => { await h?.close(); });
 
 const outcomes = async (accountId: string) =>
-  (await db.query(`SELECT kind, outcome, billable FROM usage_events WHERE account_id = $1 AND executions = 1 ORDER BY started_at, id`, [accountId])).rows
+  (await h.db.query(`SELECT kind, outcome, billable FROM usage_events WHERE account_id = $1 AND executions = 1 ORDER BY started_at, id`, [accountId])).rows
     .map((r) => `${r.kind}:${r.outcome}:${r.billable}`);
 
 test("a command that exits non-zero is the upstream's 409 with exit_code and output, billed as failed", async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { request as httpRequest } from 'node:http';
 import { AgentKernel } from 'agentkernel';
+import pg from 'pg';
 import { loadConfig, type GatewayConfig } from '../../gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/server.js';
 import { TierCatalog, DEFAULT_TIERS, type TierFile } from '../../gateway/src/tiers.js';
@@ -17,6 +18,8 @@ export interface Harness {
   url: string;
   adminToken: string;
   databaseUrl: string;
+  /** A pool on the gateway's database, for asserting what it recorded. */
+  db: pg.Pool;
   /** Every log line the gateway wrote (JSON), to check what reaches logs. */
   logs: string[];
   createTenant(tier?: string, overrides?: TierOverrides): Promise<{ id: string; apiKey: string; keyId: string; namespace: string; sdk: AgentKernel }>;
@@ -55,9 +58,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   let gateway = await startGateway(config, { tiers, logger: { level: 'debug', stream: sink, redact: ['req.headers.authorization'] } });
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const h: Harness = {
     get gateway() { return gateway; },
-    upstream, adminToken, databaseUrl, logs,
+    upstream, adminToken, databaseUrl, logs, db,
     get url() { return gateway.url; },
     sdk: (apiKey) => new AgentKernel({ baseUrl: gateway.url, apiKey, timeout: 20_000 }),
     async admin(method, path, body) {
@@ -90,6 +94,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       gateway = await startGateway({ ...config, port: 0 }, { tiers, logger: { level: 'debug', stream: sink } });
     },
     async close() {
+      await db.end();
       await gateway.close();
       await upstream.close();
     },
