@@ -29,6 +29,9 @@ export function buildApp(ctx: GatewayContext, opts: { logger?: boolean | object 
     routerOptions: { maxParamLength: 4096 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  // Every route takes JSON (as upstream does). Fastify's built-in text/plain parser would turn a JSON
+  // body sent as text into a string and fail schema checks with "must be object": say 415 instead.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('tenant', null);
   app.decorateRequest('upstreamMs', 0);
 
