@@ -56,6 +56,9 @@ const CASES: Case[] = [
   { what: 'JSON with a trailing comma', method: 'POST', path: '/sandboxes', body: '{"name": "x",}', status: 400, error: /not valid JSON/ },
   { what: 'malformed JSON on exec', method: 'POST', path: '/sandboxes/box/exec', body: '{command:[echo]}', status: 400, error: /not valid JSON/ },
   { what: 'a non-JSON content type', method: 'POST', path: '/run', body: 'command=echo', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: /Content-Type: application\/json/ },
+  { what: 'a JSON body sent as text/plain', method: 'POST', path: '/run', body: '{"command":["echo"]}', headers: { 'content-type': 'text/plain' }, status: 415, error: /Content-Type: application\/json/ },
+  { what: 'prototype poisoning', method: 'POST', path: '/run', body: '{"command":["echo"],"__proto__":{"fast":true}}', status: 400, error: /not valid JSON/ },
+  { what: 'constructor poisoning', method: 'POST', path: '/sandboxes', body: '{"name":"y","constructor":{"prototype":{"x":1}}}', status: 400, error: /not valid JSON/ },
   // Wrong types.
   { what: 'command as a string', method: 'POST', path: '/run', body: { command: 'echo hi' }, status: 400, error: /command.*array/ },
   { what: 'command with a number', method: 'POST', path: '/run', body: { command: ['echo', 1] }, status: 400, error: /command\/1.*string/ },
@@ -84,6 +87,7 @@ const CASES: Case[] = [
   { what: 'empty command on stream', method: 'POST', path: '/run/stream', body: { command: [] }, status: 400, error: /command.*fewer than 1/ },
   { what: 'empty command on exec', method: 'POST', path: '/sandboxes/box/exec', body: { command: [] }, status: 400, error: /command.*fewer than 1/ },
   { what: 'empty command in a batch', method: 'POST', path: '/batch/run', body: { commands: [{ command: ['echo'] }, { command: [] }] }, status: 400, error: /command.*fewer than 1/ },
+  { what: 'batch over 100 commands', method: 'POST', path: '/batch/run', body: { commands: Array.from({ length: 101 }, () => ({ command: ['a'] })) }, status: 400, error: /commands.*more than 100/ },
   { what: 'empty batch', method: 'POST', path: '/batch/run', body: { commands: [] }, status: 400, error: /commands.*fewer than 1/ },
   // Unknown profile.
   { what: 'unknown profile on run', method: 'POST', path: '/run', body: { command: ['echo'], profile: 'root' }, status: 400, error: /unknown profile "root" \(use restrictive or moderate\)/ },
