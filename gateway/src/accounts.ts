@@ -156,11 +156,13 @@ export class AccountStore {
   async authenticate(key: string): Promise<Tenant> {
     if (!looksLikeKey(key)) throw new ApiError(401, 'invalid API key');
     const hash = hashKey(key);
-    const { rows } = await this.db.query(
-      `SELECT k.id AS key_id, k.hash, k.revoked_at, k.last_used_at, ${ACCOUNT_COLS}
+    // Named: parsed and planned once per connection, not on every request (it runs on every call).
+    const { rows } = await this.db.query({
+      name: 'auth-by-key-hash',
+      text: `SELECT k.id AS key_id, k.hash, k.revoked_at, k.last_used_at, ${ACCOUNT_COLS}
          FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = $1`,
-      [hash],
-    );
+      values: [hash],
+    });
     const r = rows[0];
     if (!r || !timingSafeEqual(r.hash, hash) || r.revoked_at) throw new ApiError(401, 'invalid API key');
     const account = toAccount(r);

@@ -37,8 +37,10 @@ export class QuotaLedger {
     const limit = tenant.limits.executionsPerMonth;
     const period = periodStart();
     if (limit !== null && ids.length > limit) throw this.exceeded(tenant, limit);
-    const { rows } = await this.db.query(
-      `WITH c AS (
+    // Named (like settle): parsed and planned once per connection; every metered execution runs both.
+    const { rows } = await this.db.query({
+      name: 'quota-reserve',
+      text: `WITH c AS (
          INSERT INTO quota_counters AS q (account_id, period, used) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, period) DO UPDATE SET used = q.used + EXCLUDED.used
            WHERE $4::bigint IS NULL OR q.used + EXCLUDED.used <= $4::bigint
@@ -49,8 +51,8 @@ export class QuotaLedger {
          RETURNING 1
        )
        SELECT (SELECT used FROM c) AS used, (SELECT count(*) FROM e) AS inserted`,
-      [tenant.account.id, period, ids.length, limit, tenant.keyId, kind, sandbox, memoryMb, ids],
-    );
+      values: [tenant.account.id, period, ids.length, limit, tenant.keyId, kind, sandbox, memoryMb, ids],
+    });
     if (rows[0].used === null) throw this.exceeded(tenant, limit!);
     return { ids, period, used: rows[0].used, limit };
   }
@@ -73,8 +75,9 @@ export class QuotaLedger {
   async settle(ids: string[], outcome: Outcome, statusCode: number | null): Promise<void> {
     if (!ids.length) return;
     const billable = !REFUNDED.has(outcome);
-    await this.db.query(
-      `WITH u AS (
+    await this.db.query({
+      name: 'quota-settle',
+      text: `WITH u AS (
          UPDATE usage_events SET outcome = $2, billable = $3, status_code = $4, ended_at = now(),
            duration_ms = GREATEST(0, (extract(epoch FROM now() - started_at) * 1000)::bigint),
            gb_seconds = round((memory_mb / 1024.0) * GREATEST(0, extract(epoch FROM now() - started_at)), 6)
@@ -84,8 +87,8 @@ export class QuotaLedger {
        UPDATE quota_counters q SET used = q.used - r.n
          FROM (SELECT account_id, period, count(*) AS n FROM u WHERE NOT u.billable GROUP BY 1, 2) r
         WHERE q.account_id = r.account_id AND q.period = r.period`,
-      [ids, outcome, billable, statusCode],
-    );
+      values: [ids, outcome, billable, statusCode],
+    });
   }
 
   /** Settles reservations left behind by a gateway that stopped mid-flight (billed: they may have run). */

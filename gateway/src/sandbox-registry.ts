@@ -75,9 +75,10 @@ export class SandboxRegistry {
 
   async find(accountId: string, name: string): Promise<SandboxRow | null> {
     // Named: every call on a sandbox starts with this lookup; parse and plan it once per connection.
+    // Explicit columns: a cached `SELECT *` plan fails if a later migration adds a column.
     const { rows } = await this.db.query({
       name: 'sandbox-by-name',
-      text: 'SELECT * FROM sandboxes WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL',
+      text: 'SELECT id, account_id, name, upstream_name, memory_mb, vcpus, created_at, expires_at FROM sandboxes WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL',
       values: [accountId, name],
     });
     return rows[0] ? toRow(rows[0]) : null;
