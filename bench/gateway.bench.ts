@@ -102,7 +102,13 @@ async function machineFacts(pgUrl: string, redisUrl: string) {
   const r = new Redis(redisUrl);
   const info = await r.info('server');
   r.disconnect();
-  const git = (args: string[]) => execFileSync('git', args, { cwd: root }).toString().trim();
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return null; // not a git checkout (an exported tree)
+    }
+  };
   const dirty = git(['status', '--porcelain', '--', 'gateway/src', 'bench']) ? ' (with uncommitted changes in gateway/src or bench)' : '';
   return {
     nproc: execFileSync('nproc').toString().trim(),
@@ -112,7 +118,7 @@ async function machineFacts(pgUrl: string, redisUrl: string) {
     node: process.version,
     postgres: pgVersion,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
-    commit: `${git(['rev-parse', '--short', 'HEAD'])}${dirty}`,
+    commit: `${git(['rev-parse', '--short', 'HEAD']) ?? 'unknown (not a git checkout)'}${dirty}`,
     loadAtStart: loadavg()[0].toFixed(2),
     date: new Date().toISOString(),
   };
