@@ -17,7 +17,8 @@ export const BASH_PRELUDE = `set -eEuo pipefail
 trap 'echo "failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 umask 022
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
-aks_changed() { echo ${CHANGED_MARKER}; }
+# aks_changed WHAT: reports a change; the executors show WHAT next to the step.
+aks_changed() { echo "${CHANGED_MARKER} $*"; }
 aks_log() { echo "$*" >&2; }
 # aks_pkgs PKG...: installs the packages that are missing (apt index refreshed once, if needed).
 aks_pkgs() {
@@ -27,7 +28,7 @@ aks_pkgs() {
   aks_log "installing: \${missing[*]}"
   apt-get update -qq
   apt-get install -y -qq -o Dpkg::Options::=--force-confold --no-install-recommends "\${missing[@]}" >&2
-  aks_changed
+  aks_changed "installed \${missing[*]}"
 }
 # aks_stamp_differs NAME FILE...: true when the files' content differs from what was last applied
 # under NAME. Stamps make "restart on config change" survive a failure between write and restart.
@@ -38,14 +39,14 @@ aks_stamp_record() { local n=$1; shift; mkdir -p ${HOST.stampDir}; aks_stamp_has
 aks_on_change() {
   local n=$1; shift; local files=()
   while [ "$1" != "--" ]; do files+=("$1"); shift; done; shift
-  if aks_stamp_differs "$n" "\${files[@]}"; then "$@"; aks_stamp_record "$n" "\${files[@]}"; aks_changed; fi
+  if aks_stamp_differs "$n" "\${files[@]}"; then "$@"; aks_stamp_record "$n" "\${files[@]}"; aks_changed "$n: $*"; fi
 }
 # aks_enable_now UNIT...: enabled at boot and running now.
 aks_enable_now() {
   local u
   for u in "$@"; do
-    systemctl is-enabled --quiet "$u" 2>/dev/null || { systemctl enable --quiet "$u"; aks_changed; }
-    systemctl is-active --quiet "$u" || { systemctl start "$u"; aks_changed; }
+    systemctl is-enabled --quiet "$u" 2>/dev/null || { systemctl enable --quiet "$u"; aks_changed "enabled $u"; }
+    systemctl is-active --quiet "$u" || { systemctl start "$u"; aks_changed "started $u"; }
   done
 }
 # aks_secret NAME: a value kept in the secrets file by the secrets step.
@@ -55,7 +56,7 @@ aks_fact() { sed -n "s/^$1=//p" ${HOST.hostFacts}; }
 # aks_install_file SRC DEST MODE OWNER: copies when different (for files assembled on the host).
 aks_install_file() {
   if ! cmp -s "$1" "$2" || [ "$(stat -c '%a %U:%G' "$2")" != "$(printf '%o' "0$3") $4" ]; then
-    install -m "$3" -o "\${4%%:*}" -g "\${4##*:}" "$1" "$2.aks-new" && mv -f "$2.aks-new" "$2"; rm -f "$1"; aks_changed
+    install -m "$3" -o "\${4%%:*}" -g "\${4##*:}" "$1" "$2.aks-new" && mv -f "$2.aks-new" "$2"; rm -f "$1"; aks_changed "wrote $2"
   else rm -f "$1"; fi
 }
 `;

@@ -52,6 +52,11 @@ function loadConfig(o: StackOptions): { config: PlanConfig; file: string } {
   return { config: parsePlanConfig(readStackFile(file), file), file };
 }
 
+function summarize(changes: string[], max = 200): string {
+  const text = changes.join('; ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function fmtSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
@@ -86,6 +91,8 @@ async function provision(o: HostOptions & StackOptions & { gatewayBundle: string
           if (r.changed) changed++;
           const head = o.verbose ? `[${r.step.number}/${n}] ${r.step.name} ...` : '';
           process.stdout.write(`${head} ${fmtSeconds(r.durationMs)} ${r.changed ? 'changed' : 'unchanged'}\n`);
+          // What changed, on one indented line (the step line keeps its fixed format for scripts).
+          if (r.changed) process.stdout.write(`      ${summarize(r.changes)}\n`);
         },
       });
     } catch (err) {

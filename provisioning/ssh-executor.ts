@@ -22,6 +22,8 @@ export interface SshTarget {
 export interface StepResult {
   step: PlanStep;
   changed: boolean;
+  /** What the step changed, as its script reported it (`aks_changed WHAT`; "uploaded ..." here). */
+  changes: string[];
   durationMs: number;
   stdout: string;
   stderr: string;
@@ -88,11 +90,15 @@ export class SshExecutor {
       const out = await this.bash(program, opts.verbose);
       const durationMs = performance.now() - started;
       if (out.exitCode !== 0) throw new StepFailedError(step, out.exitCode, tail(out.stderr));
+      const lines = out.stdout.split('\n');
+      const isMarker = (l: string) => l === CHANGED_MARKER || l.startsWith(`${CHANGED_MARKER} `);
+      const changes = [...uploaded.map((u) => `uploaded ${u}`), ...lines.filter(isMarker).map((l) => l.slice(CHANGED_MARKER.length).trim() || 'changed')];
       const result: StepResult = {
         step,
-        changed: uploaded || out.stdout.split('\n').includes(CHANGED_MARKER),
+        changed: changes.length > 0,
+        changes,
         durationMs,
-        stdout: out.stdout.split('\n').filter((l) => l !== CHANGED_MARKER).join('\n'),
+        stdout: lines.filter((l) => !isMarker(l)).join('\n'),
         stderr: out.stderr,
       };
       results.push(result);
@@ -102,15 +108,15 @@ export class SshExecutor {
   }
 
   /** Copies each upload unless its remote path exists (remote paths carry the content hash). */
-  private async uploadAll(step: PlanStep): Promise<boolean> {
-    let any = false;
+  private async uploadAll(step: PlanStep): Promise<string[]> {
+    const done: string[] = [];
     for (const u of step.uploads ?? []) {
       const exists = await this.exec(`test -e ${shq(u.remote)}`);
       if (exists.exitCode === 0) continue;
       await this.upload(u, step);
-      any = true;
+      done.push(u.remote);
     }
-    return any;
+    return done;
   }
 
   private async upload(u: PlanUpload, step: PlanStep): Promise<void> {

@@ -76,10 +76,10 @@ dir=${shq(install.dir)}
 if [ ! -x "$dir/bin/agentkernel" ]; then
   rm -rf "$dir.partial"
 ${install.body.trim().split('\n').map((l) => `  ${l}`).join('\n')}
-  aks_changed
+  aks_changed "installed $dir/bin/agentkernel"
 fi
 if [ "$(readlink ${HOST.agentkernelBin} || true)" != "$dir/bin/agentkernel" ]; then
-  ln -sfn "$dir/bin/agentkernel" ${HOST.agentkernelBin}; aks_changed
+  ln -sfn "$dir/bin/agentkernel" ${HOST.agentkernelBin}; aks_changed "${HOST.agentkernelBin} -> $dir/bin/agentkernel"
 fi
 if [ "$backend" = container ]; then
   aks_pkgs podman runc
@@ -87,7 +87,7 @@ else
   # Firecracker, kernel and rootfs images; agentkernel fetches them itself (needs internet once).
   if [ ! -f ${HOST.stampDir}/agentkernel-setup-$(basename "$dir") ]; then
     HOME=${HOST.agentkernelHome} ${HOST.agentkernelBin} setup -y >&2
-    touch ${HOST.stampDir}/agentkernel-setup-$(basename "$dir"); aks_changed
+    touch ${HOST.stampDir}/agentkernel-setup-$(basename "$dir"); aks_changed "agentkernel setup (firecracker)"
   fi
 fi
 ${renderEnvFileScript(agentkernelEnvFile())}
@@ -97,7 +97,7 @@ if [ "$backend" = firecracker ]; then
   aks_on_change agentkernel-daemon-restart ${HOST.agentkernelBin} ${daemonPath} -- systemctl try-restart ${UNITS.agentkernelDaemon}
   aks_enable_now ${UNITS.agentkernelDaemon}
 elif systemctl is-enabled --quiet ${UNITS.agentkernelDaemon} 2>/dev/null; then
-  systemctl disable --now --quiet ${UNITS.agentkernelDaemon}; aks_changed
+  systemctl disable --now --quiet ${UNITS.agentkernelDaemon}; aks_changed "disabled ${UNITS.agentkernelDaemon} (no KVM)"
 fi
 aks_on_change agentkernel-api-restart ${HOST.agentkernelBin} ${apiPath} ${HOST.agentkernelEnv} ${HOST.containersConf} -- systemctl try-restart ${UNITS.agentkernelApi}
 aks_enable_now ${UNITS.agentkernelApi}

@@ -24,10 +24,10 @@ aks_pkgs ${BASE_PACKAGES.join(' ')}
 # The gateway runs as its own unprivileged user with no shell and no home.
 if ! id -u ${HOST.gatewayUser} >/dev/null 2>&1; then
   useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin ${HOST.gatewayUser}
-  aks_changed
+  aks_changed "created user ${HOST.gatewayUser}"
 fi
 ensure_dir() { # PATH MODE OWNER
-  if [ ! -d "$1" ] || [ "$(stat -c '%a %U:%G' "$1")" != "$2 $3" ]; then install -d -m "$2" -o "\${3%%:*}" -g "\${3##*:}" "$1"; aks_changed; fi
+  if [ ! -d "$1" ] || [ "$(stat -c '%a %U:%G' "$1")" != "$2 $3" ]; then install -d -m "$2" -o "\${3%%:*}" -g "\${3##*:}" "$1"; aks_changed "directory $1"; fi
 }
 ensure_dir ${HOST.configDir} 755 root:root
 ensure_dir ${HOST.stateDir} 755 root:root
@@ -41,7 +41,7 @@ ensure_dir ${HOST.backupDir} 700 root:root
 # Time sync: TLS and token expiry need a right clock. (timesyncd skips itself inside containers.)
 if ! { dpkg-query -W -f='\${Status}\\n' ${OTHER_TIME_DAEMONS.join(' ')} 2>/dev/null || true; } | grep -q 'install ok installed'; then
   aks_pkgs systemd-timesyncd
-  systemctl is-enabled --quiet systemd-timesyncd || { systemctl enable --now --quiet systemd-timesyncd; aks_changed; }
+  systemctl is-enabled --quiet systemd-timesyncd || { systemctl enable --now --quiet systemd-timesyncd; aks_changed "enabled systemd-timesyncd"; }
 fi
 `),
   };

@@ -22,7 +22,7 @@ export function gatewayStep(ctx: StepContext): StepDefinition {
     uploads: [{ local: ctx.gatewayBundle.path, remote: release }],
     files: [
       { path: HOST.tiersFile, content: `${JSON.stringify(ctx.config.tiers, null, 2)}\n`, mode: '0644', owner: 'root:root' },
-      { path: unitPath, content: renderUnit(gatewayUnit({ nodeBin: NODE_BIN })), mode: '0644', owner: 'root:root' },
+      { path: unitPath, content: renderUnit(gatewayUnit({ nodeBin: NODE_BIN, port: g.port })), mode: '0644', owner: 'root:root' },
       { path: HOST.gatewayCli, content: renderGatewayCli({ nodeBin: NODE_BIN }), mode: '0755', owner: 'root:root' },
     ],
     script: stepScript(`
@@ -36,6 +36,7 @@ fi
 ${renderEnvFileScript(gatewayEnvFile({ port: g.port, maxInFlight: g.maxInFlight, logLevel: g.logLevel }))}
 aks_on_change gateway-unit ${unitPath} -- systemctl daemon-reload
 previous=$(readlink ${HOST.gatewayCurrent} || true)
+restart_inputs=(${HOST.gatewayCurrent}/${HOST.gatewayBundleFile} ${unitPath} ${HOST.gatewayEnv} ${HOST.tiersFile})
 if [ "$previous" != "$release" ]; then
   # Migrations of the new release run before it takes traffic (they must be backward compatible).
   ln -sfn "$release" ${HOST.gatewayCurrent}.new && mv -T ${HOST.gatewayCurrent}.new ${HOST.gatewayCurrent}
@@ -43,36 +44,38 @@ if [ "$previous" != "$release" ]; then
     [ -z "$previous" ] || { ln -sfn "$previous" ${HOST.gatewayCurrent}.new && mv -T ${HOST.gatewayCurrent}.new ${HOST.gatewayCurrent}; }
     aks_log "gateway migrations failed; current release left at \${previous:-none}"; exit 1
   fi
-  aks_changed
+  aks_changed "release $(basename "$release") migrated and made current"
 fi
-healthy() { for i in $(seq 1 60); do curl -fsS -o /dev/null ${shq(health)} && return 0; sleep 0.5; done; return 1; }
-aks_on_change gateway-restart ${HOST.gatewayCurrent}/${HOST.gatewayBundleFile} ${unitPath} ${HOST.gatewayEnv} ${HOST.tiersFile} -- systemctl restart ${UNITS.gateway}
-aks_enable_now ${UNITS.gateway}
-if ! healthy; then
-  journalctl -u ${UNITS.gateway} -n 40 --no-pager >&2 || true
-  if [ -n "$previous" ] && [ "$previous" != "$release" ] && [ -d "$previous" ]; then
-    ln -sfn "$previous" ${HOST.gatewayCurrent}.new && mv -T ${HOST.gatewayCurrent}.new ${HOST.gatewayCurrent}
-    systemctl restart ${UNITS.gateway}
-    rm -f ${HOST.stampDir}/gateway-restart
-    aks_log "gateway release $(basename "$release") failed its health check; rolled back to $(basename "$previous")"
+# The unit's ExecStartPost waits for /health, so a failed restart means an unhealthy release.
+if aks_stamp_differs gateway-restart "\${restart_inputs[@]}" || ! systemctl is-active --quiet ${UNITS.gateway}; then
+  if systemctl restart ${UNITS.gateway}; then
+    aks_stamp_record gateway-restart "\${restart_inputs[@]}"; aks_changed "restarted ${UNITS.gateway} (healthy)"
   else
-    aks_log "gateway failed its health check (${health})"
+    journalctl -u ${UNITS.gateway} -n 40 --no-pager >&2 || true
+    if [ -n "$previous" ] && [ "$previous" != "$release" ] && [ -d "$previous" ]; then
+      ln -sfn "$previous" ${HOST.gatewayCurrent}.new && mv -T ${HOST.gatewayCurrent}.new ${HOST.gatewayCurrent}
+      systemctl restart ${UNITS.gateway} || true
+      aks_log "gateway release $(basename "$release") failed its health check; rolled back to $(basename "$previous")"
+    else
+      aks_log "gateway failed its health check (${health})"
+    fi
+    exit 1
   fi
-  exit 1
 fi
+systemctl is-enabled --quiet ${UNITS.gateway} || { systemctl enable --quiet ${UNITS.gateway}; aks_changed "enabled ${UNITS.gateway}"; }
 ${
   boot
     ? `# First install only: the first account; its API key stays on the host (0600), shown once there.
 if [ ! -s ${HOST.bootstrapFile} ]; then
   (umask 077; ${HOST.gatewayCli} accounts create --name ${shq(boot.name)} --email ${shq(boot.email)} --tier ${shq(boot.tier)} > ${HOST.bootstrapFile}.new)
-  mv ${HOST.bootstrapFile}.new ${HOST.bootstrapFile}; aks_changed
+  mv ${HOST.bootstrapFile}.new ${HOST.bootstrapFile}; aks_changed "created the first account (${HOST.bootstrapFile})"
 fi`
     : '# No bootstrapAccount configured: accounts are created with agentkernel-saas-gateway accounts create.'
 }
 # Keep the newest ${g.keepReleases} releases (the current one always) for rollback.
 current=$(readlink ${HOST.gatewayCurrent})
 ls -1dt ${HOST.gatewayReleases}/*/ | sed 's:/$::' | { grep -vxF "$current" || true; } | tail -n +${g.keepReleases} | while read -r old; do
-  rm -rf "$old"; aks_changed
+  rm -rf "$old"; aks_changed "removed old release $(basename "$old")"
 done
 `),
   };

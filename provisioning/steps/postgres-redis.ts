@@ -22,7 +22,7 @@ ver=$(ls /etc/postgresql | sort -V | tail -1)
 [ -n "$ver" ] || { aks_log "no PostgreSQL cluster in /etc/postgresql"; exit 1; }
 cluster=postgresql@$ver-main.service
 link=/etc/postgresql/$ver/main/conf.d/agentkernel-saas.conf
-if [ "$(readlink "$link" || true)" != ${HOST.postgresConf} ]; then ln -sfn ${HOST.postgresConf} "$link"; aks_changed; fi
+if [ "$(readlink "$link" || true)" != ${HOST.postgresConf} ]; then ln -sfn ${HOST.postgresConf} "$link"; aks_changed "linked $link"; fi
 # listen_addresses only takes effect on restart.
 aks_on_change postgres-conf ${HOST.postgresConf} -- systemctl restart "$cluster"
 aks_enable_now ${UNITS.postgres} "$cluster"
@@ -31,19 +31,19 @@ pg_isready -q -h 127.0.0.1 -p ${HOST.postgresPort} || { aks_log "PostgreSQL does
 psql_admin() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 pw=$(aks_secret POSTGRES_PASSWORD)
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '${HOST.databaseRole}'")" != 1 ]; then
-  psql_admin -c "CREATE ROLE ${HOST.databaseRole} LOGIN"; aks_changed
+  psql_admin -c "CREATE ROLE ${HOST.databaseRole} LOGIN"; aks_changed "created role ${HOST.databaseRole}"
 fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '${HOST.database}'")" != 1 ]; then
-  psql_admin -c "CREATE DATABASE ${HOST.database} OWNER ${HOST.databaseRole}"; aks_changed
+  psql_admin -c "CREATE DATABASE ${HOST.database} OWNER ${HOST.databaseRole}"; aks_changed "created database ${HOST.database}"
 fi
 # The password is set when logging in with it fails (first run, or a rotated secret); it goes in on
 # stdin so it never shows in a process list.
 if ! PGPASSWORD="$pw" psql -X -q -h 127.0.0.1 -U ${HOST.databaseRole} -d ${HOST.database} -c 'SELECT 1' >/dev/null 2>&1; then
   printf "SET password_encryption = 'scram-sha-256'; ALTER ROLE ${HOST.databaseRole} PASSWORD '%s';\\n" "$pw" | psql_admin
-  aks_changed
+  aks_changed "set the password of ${HOST.databaseRole}"
 fi
 # --- Redis: settings included at the end of Debian's redis.conf, password in a redis-only file.
-grep -qxF 'include ${HOST.redisConf}' /etc/redis/redis.conf || { echo 'include ${HOST.redisConf}' >> /etc/redis/redis.conf; aks_changed; }
+grep -qxF 'include ${HOST.redisConf}' /etc/redis/redis.conf || { echo 'include ${HOST.redisConf}' >> /etc/redis/redis.conf; aks_changed "redis.conf includes ${HOST.redisConf}"; }
 tmp=$(mktemp ${HOST.redisAuthConf}.XXXXXX)
 printf 'requirepass %s\\n' "$(aks_secret REDIS_PASSWORD)" > "$tmp"
 aks_install_file "$tmp" ${HOST.redisAuthConf} 0640 root:redis

@@ -53,7 +53,7 @@ const SANDBOXED_SERVICE = {
   UMask: '0077',
 } as const;
 
-export interface GatewayUnitInput { nodeBin: string }
+export interface GatewayUnitInput { nodeBin: string; port: number }
 export function gatewayUnit(i: GatewayUnitInput): UnitFile {
   return {
     comment: 'agentkernel-saas metering gateway: API keys, tenants, quotas, usage, in front of agentkernel.\nRuns the release that the `current` symlink points to; rollback = switch symlink + restart.',
@@ -70,6 +70,10 @@ export function gatewayUnit(i: GatewayUnitInput): UnitFile {
       EnvironmentFile: HOST.gatewayEnv,
       WorkingDirectory: HOST.gatewayCurrent,
       ExecStart: `${i.nodeBin} ${HOST.gatewayCurrent}/${HOST.gatewayBundleFile} serve`,
+      // The unit is "started" only once /health answers: `systemctl start|restart` (deploys, restore,
+      // boot ordering) wait for a gateway that really serves, and fail when it never does.
+      ExecStartPost: `/usr/bin/curl -fsS -o /dev/null --retry 40 --retry-delay 1 --retry-connrefused --retry-max-time 60 http://127.0.0.1:${i.port}/health`,
+      TimeoutStartSec: 90,
       Restart: 'on-failure',
       RestartSec: 2,
       // It is stateless (PostgreSQL and Redis hold the state), so no ReadWritePaths at all.

@@ -79,6 +79,8 @@ test('runs steps in order over one connection: uploads, files, environment, chan
   const first = await ssh.runPlan(plan, { environment: { AKS_TOKEN: 's3cr3t value', OTHER: 'x' }, onStepDone: (r, n) => lines.push(`${r.step.number}/${n} ${r.changed}`) });
   assert.deepEqual(first.map((r) => r.changed), [true, true]);
   assert.deepEqual(lines, ['1/2 true', '2/2 true']);
+  assert.deepEqual(first[0].changes, [`uploaded ${work}/release-1`, `uploaded ${work}/bin/tool-1`]);
+  assert.deepEqual(first[1].changes, [`wrote ${work}/etc/a.conf`, 'changed']);
   assert.equal(readFileSync(join(work, 'token'), 'utf8'), 's3cr3t value\n');
   assert.equal(readFileSync(join(work, 'release-1', 'app.mjs'), 'utf8'), 'export {};\n');
   assert.equal(first[1].stdout.trim(), 'visible-output');

@@ -12,7 +12,7 @@ import { renderEnvironment, renderStepProgram } from '../../provisioning/step-pr
 
 function runProgram(program: string) {
   const r = spawnSync('bash', ['-s'], { input: program, encoding: 'utf8' });
-  return { ...r, changed: r.stdout.split('\n').includes('AKS_CHANGED') };
+  return { ...r, changed: r.stdout.split('\n').some((l) => l.startsWith('AKS_CHANGED')) };
 }
 
 test('files are written atomically and only when different; AKS_CHANGED says so', () => {
