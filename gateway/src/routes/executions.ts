@@ -129,6 +129,13 @@ export async function executionRoutes(app: FastifyInstance, { ctx }: { ctx: Gate
           if (mapped.statusCode === 499) throw mapped;
           outcomes.push(outcomeOfError(mapped));
           results.push({ output: null, error: mapped.message });
+          // Unreachable or not answering: the rest would each wait out the same failure (n timeouts
+          // for one request). They are not sent, and refunded.
+          while (results.length < commands.length) {
+            outcomes.push('upstream_unavailable');
+            results.push({ output: null, error: `not run: ${mapped.message}` });
+          }
+          break;
         }
       }
       return { result: { results }, outcomes, status: 200 };
