@@ -204,6 +204,22 @@ test('connections reset by the upstream: 502 at once and refunded; a slow upstre
   assert.equal(await used(t.id), base + 1);
 });
 
+test('a batch against a hanging upstream waits for one timeout, not one per command, and bills only what was sent', async () => {
+  const t = await h.createTenant('team');
+  const base = await used(t.id);
+  await h.upstream.setMode('hang');
+  const sentBefore = h.upstream.requestsTo('POST', '/run').length;
+  const batch = await timed(t.apiKey, 'POST', '/batch/run', { commands: Array.from({ length: 6 }, (_, i) => ({ command: ['echo', String(i)] })) });
+  assert.ok(batch.ms < TIMEOUT_MS + 2500, `batch answered after ${batch.ms} ms`);
+  assert.equal(h.upstream.requestsTo('POST', '/run').length - sentBefore, 1, 'nothing more is forwarded after the upstream stopped answering');
+  const rows = await Promise.all(Array.from({ length: 6 }, (_, i) => ledger(`${batch.id}:${i}`)));
+  assert.deepEqual(rows.map((r) => [r.outcome, r.billable]), [['timeout', true], ...Array(5).fill(['upstream_unavailable', false])]);
+  assert.equal(await used(t.id), base + 1);
+  assert.equal(batch.status, 200, batch.text);
+  assert.match(batch.json.data.results[0].error, /did not answer/);
+  for (const res of batch.json.data.results.slice(1)) assert.match(res.error, /^not run: /);
+});
+
 test('many concurrent requests against a hanging upstream all end within the bound and nothing stays reserved', async () => {
   const t = await h.createTenant('team');
   await h.upstream.setMode('hang');
