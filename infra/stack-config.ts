@@ -178,6 +178,9 @@ function describeSchemaError(e: ValueError, fileName: string): string {
   return `${where}: ${expected}${isSecret ? '' : ` (got ${JSON.stringify(e.value)})`}`;
 }
 
+// Names no public CA will certify (special-use and private-use suffixes).
+const NON_PUBLIC_SUFFIXES = ['.local', '.lan', '.home.arpa', '.internal', '.test', '.localhost', '.invalid', '.example'];
+
 const TARGET_SECTION = { home: 'home', hetzner: 'hetzner', 'hetzner-cloud': 'hetznerCloud' } as const;
 
 // Rules across keys that a JSON schema cannot say clearly.
@@ -205,6 +208,8 @@ function checkCombinations(c: StackConfig, fileName: string): void {
     if (!c.secrets.robotUser || !c.secrets.robotPassword) fail(c.secrets.robotUser ? 'robotPassword' : 'robotUser', 'required for target "hetzner" (Robot webservice credentials, set with --secret)');
     if (c.hetzner!.installimage && c.sshPort !== 22) fail('sshPort', 'must be 22 with hetzner.installimage: the freshly installed system listens on 22');
   }
+  const privateSuffix = NON_PUBLIC_SUFFIXES.find((s) => `.${c.domain}`.endsWith(s));
+  if (c.tls === 'acme' && privateSuffix) fail('tls', `"acme" cannot get a certificate for ${c.domain} (${privateSuffix} is not a public name); use tls: internal`);
   if (c.backups.s3 && !c.secrets.backupS3SecretKey) fail('backupS3SecretKey', 'required when backups.s3 is set (pulumi config set --secret backupS3SecretKey ...)');
   if (c.dns) {
     if (c.domain !== c.dns.zone && !c.domain.endsWith(`.${c.dns.zone}`)) fail('dns.zone', `"${c.dns.zone}" does not contain the domain "${c.domain}"`);

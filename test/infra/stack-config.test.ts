@@ -67,6 +67,7 @@ const BAD: [string, () => Raw, RegExp][] = [
   ['vSwitch VLAN out of range', () => set(hetzner(), 'hetzner.vswitch', { name: 'v', vlan: 12, address: '10.0.0.2/24' }), /agentkernel-saas:hetzner\.vswitch\.vlan: expected integer to be greater or equal to 4000/],
   ['dns zone not containing the domain', () => set(cloud(), 'dns.zone', 'example.net'), /agentkernel-saas:dns\.zone: "example\.net" does not contain the domain "sandbox\.example\.org"$/],
   ['dns for a home box behind a name', () => set(set(home(), 'dns', { zone: 'home.arpa' }), 'home.host', 'box.lan'), /agentkernel-saas:home\.publicIp: required with dns/],
+  ['acme for a LAN-only name', () => set(home(), 'tls', 'acme'), /agentkernel-saas:tls: "acme" cannot get a certificate for agentkernel\.home\.arpa \(\.home\.arpa is not a public name\); use tls: internal$/],
   ['s3 backups without secret key', () => set(home(), 'backups.s3', { endpoint: 'https://s3.example.com', bucket: 'b', accessKeyId: 'k' }), /agentkernel-saas:backupS3SecretKey: required when backups\.s3 is set/],
   ['bootstrap account on a missing tier (plan rule)', () => set(home(), 'bootstrapAccount.tier', 'platinum'), /agentkernel-saas:bootstrapAccount\.tier: "platinum" is not a tier/],
   ['tier with a wrong type (gateway schema)', () => set(home(), 'tiers.tiers.free.memoryMb', 'lots'), /agentkernel-saas:tiers: invalid tier file at \/tiers\/free\/memoryMb/],
