@@ -36,6 +36,8 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
 
   const psql = async (sql: string) =>
     (await host.exec(`runuser -u postgres -- psql -d ${HOST.database} -v ON_ERROR_STOP=1 -Atc ${JSON.stringify(sql).replace(/\$/g, '\\$')}`)).trim();
+  const hostDiagnostics = async () =>
+    (await host.ssh('systemctl list-units --no-pager --no-legend --state=failed,activating,reloading,deactivating; ls -l --time-style=+%T /var/lib/agentkernel-saas/stamps; journalctl -b --no-pager -n 60')).stdout;
   const sdk = () => new AgentKernel({ baseUrl: `https://${E2E_DOMAIN}`, apiKey: tenant.apiKey, timeout: 120_000 });
   const provisionArgs = () => ['--stack-file', stackFile, ...(agentkernelBinary ? ['--agentkernel-binary', agentkernelBinary] : [])];
 
@@ -132,7 +134,9 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
     assert.equal(r.code, 0, 'second provision failed');
     const steps = stepLines(r.stdout);
     assert.equal(steps.length, firstRun.steps.length);
-    assert.deepEqual(steps.filter((s) => s.changed).map((s) => s.name), [], 'a re-run must change nothing');
+    const changed = steps.filter((s) => s.changed).map((s) => s.name);
+    if (changed.length) console.log(`re-run changed ${changed.join(', ')}; host state:\n${await hostDiagnostics()}`);
+    assert.deepEqual(changed, [], 'a re-run must change nothing');
     const ratio = r.durationMs / firstRun.ms;
     log(`provision durations: first ${(firstRun.ms / 1000).toFixed(1)} s, second ${(r.durationMs / 1000).toFixed(1)} s (ratio ${ratio.toFixed(3)})`);
     assert.ok(ratio < 0.3, `second run took ${(ratio * 100).toFixed(0)}% of the first; expected well under 30%`);
@@ -149,6 +153,7 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
       await new Promise((r) => setTimeout(r, 5_000));
       v = await operatorCli(host, 'verify', ['--stack-file', stackFile], 3 * MIN);
     }
+    if (v.code !== 0) console.log(`verify still failing; host state:\n${await hostDiagnostics()}`);
     assert.equal(v.code, 0, 'verify failed after the restart');
     assert.match(v.stdout, /all \d+ checks passed/);
     assert.equal((await host.ssh('systemctl is-system-running')).stdout.trim(), 'running', await host.ssh('systemctl --failed --no-legend').then((r) => r.stdout));
