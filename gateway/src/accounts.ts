@@ -1,5 +1,5 @@
 // AccountStore: accounts, their API keys and tier assignments, in PostgreSQL.
-import type { Db } from './db.js';
+import { withTransaction, type Db } from './db.js';
 import { generateKey, hashKey, looksLikeKey } from './keys.js';
 import { generateNamespace } from './namespace.js';
 import type { TierCatalog, TierLimits, TierOverrides } from './tiers.js';
@@ -60,9 +60,7 @@ export class AccountStore {
   async create(input: { name: string; email: string; tier?: string; overrides?: TierOverrides }): Promise<{ account: Account; apiKey: string; keyId: string }> {
     const tier = input.tier ?? this.tiers.defaultTier;
     this.checkTier(tier);
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.db, async (client) => {
       let row: Record<string, any> | undefined;
       // A namespace clash is astronomically rare (36^8); retry rather than fail if it happens.
       for (let attempt = 0; !row && attempt < 5; attempt++) {
@@ -77,14 +75,8 @@ export class AccountStore {
       const account = toAccount(row);
       const key = generateKey();
       const k = await client.query(`INSERT INTO api_keys (account_id, prefix, hash) VALUES ($1, $2, $3) RETURNING id`, [account.id, key.visiblePrefix, key.hash]);
-      await client.query('COMMIT');
       return { account, apiKey: key.key, keyId: k.rows[0].id };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async list(): Promise<Account[]> {
@@ -136,20 +128,12 @@ export class AccountStore {
 
   /** Issues a new key and revokes the old one in one transaction. */
   async rotateKey(accountId: string, oldKeyId: string): Promise<{ id: string; apiKey: string; prefix: string }> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.db, async (client) => {
       const key = generateKey();
       const { rows } = await client.query(`INSERT INTO api_keys (account_id, prefix, hash) VALUES ($1, $2, $3) RETURNING id`, [accountId, key.visiblePrefix, key.hash]);
       await client.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2`, [oldKeyId, accountId]);
-      await client.query('COMMIT');
       return { id: rows[0].id, apiKey: key.key, prefix: key.visiblePrefix };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Resolves a bearer key to its tenant, or throws 401/403. Never cached: revocation is immediate. */

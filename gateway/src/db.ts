@@ -18,6 +18,22 @@ export function createDb(url: string, max = 20): Db {
   return pool;
 }
 
+/** Runs `fn` in one transaction on one pooled connection: committed if it returns, rolled back if it throws. */
+export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 /** The migrations folder: next to the bundle when deployed, gateway/migrations in the repo. */
 export function migrationsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));

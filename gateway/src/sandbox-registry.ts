@@ -1,7 +1,7 @@
 // SandboxRegistry: which tenant owns which upstream sandbox, when it expires, and its lifetime row in
 // the usage ledger (GB-seconds from create to delete). The upstream knows nothing of tenants; this
 // table is what makes another tenant's sandbox indistinguishable from a missing one.
-import type { Db } from './db.js';
+import { withTransaction, type Db } from './db.js';
 import type { Tenant } from './accounts.js';
 import { ApiError } from './errors.js';
 import { periodStart } from './period.js';
@@ -32,9 +32,7 @@ export class SandboxRegistry {
    * serialises concurrent creations of one tenant, so the concurrent-sandbox cap is exact.
    */
   async claim(tenant: Tenant, name: string, upstreamName: string, memoryMb: number, vcpus: number): Promise<SandboxRow> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.db, async (client) => {
       await client.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [tenant.account.id]);
       const { rows: live } = await client.query('SELECT count(*)::int AS n FROM sandboxes WHERE account_id = $1 AND deleted_at IS NULL', [tenant.account.id]);
       const cap = tenant.limits.maxConcurrentSandboxes;
@@ -49,14 +47,8 @@ export class SandboxRegistry {
         [tenant.account.id, name, upstreamName, memoryMb, vcpus, ttl],
       );
       if (!res.rows[0]) throw new ApiError(409, `Sandbox '${name}' already exists`);
-      await client.query('COMMIT');
       return toRow(res.rows[0]);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Undoes a claim whose upstream creation failed: it never existed, so nothing is billed. */
