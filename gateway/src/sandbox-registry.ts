@@ -57,12 +57,18 @@ export class SandboxRegistry {
   }
 
   /** Records that the upstream sandbox exists: its lifetime starts being metered now. */
-  async opened(row: SandboxRow, keyId: string): Promise<void> {
+  async opened(row: SandboxRow, keyId: string, upstreamUuid: string | null): Promise<void> {
     await this.db.query(
-      `INSERT INTO usage_events (id, account_id, key_id, period, kind, sandbox, executions, memory_mb, outcome, started_at)
+      `WITH s AS (UPDATE sandboxes SET upstream_uuid = $8 WHERE id = $9)
+       INSERT INTO usage_events (id, account_id, key_id, period, kind, sandbox, executions, memory_mb, outcome, started_at)
        VALUES ($1, $2, $3, $4, 'sandbox', $5, 0, $6, 'running', $7) ON CONFLICT (id) DO NOTHING`,
-      [`sandbox:${row.id}`, row.accountId, keyId, periodStart(row.createdAt), row.name, row.memoryMb, row.createdAt],
+      [`sandbox:${row.id}`, row.accountId, keyId, periodStart(row.createdAt), row.name, row.memoryMb, row.createdAt, upstreamUuid, row.id],
     );
+  }
+
+  async findByUuid(accountId: string, uuid: string): Promise<SandboxRow | null> {
+    const { rows } = await this.db.query('SELECT * FROM sandboxes WHERE account_id = $1 AND upstream_uuid = $2 AND deleted_at IS NULL', [accountId, uuid]);
+    return rows[0] ? toRow(rows[0]) : null;
   }
 
   async find(accountId: string, name: string): Promise<SandboxRow | null> {

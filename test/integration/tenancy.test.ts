@@ -18,6 +18,10 @@ test('a tenant creates, lists, inspects and deletes sandboxes under its own name
   assert.equal((created.body as any).name, `${a.namespace}-box`, 'upstream sees the prefixed name');
   assert.deepEqual((await a.sdk.listSandboxes()).map((s) => s.name), ['box']);
   assert.equal((await a.sdk.getSandbox('box')).name, 'box');
+  const byUuid = await a.sdk.getSandboxByUuid(info.uuid!);
+  assert.equal(byUuid.name, 'box');
+  const other = await h.createTenant('team');
+  await assert.rejects(other.sdk.getSandboxByUuid(info.uuid!), NotFoundError, "another tenant's uuid is not found");
   const out = await a.sdk.execInSandbox('box', ['echo', 'hi']);
   assert.equal(out.output, 'hi\n');
   await a.sdk.removeSandbox('box');

@@ -65,12 +65,20 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
       await ctx.sandboxes.release(row.id);
       return relay(reply, up, ns);
     }
-    await ctx.sandboxes.opened(row, tenant.keyId);
+    const uuid = (up.json.data as { uuid?: unknown })?.uuid;
+    await ctx.sandboxes.opened(row, tenant.keyId, typeof uuid === 'string' ? uuid : null);
     return relay(reply, up, ns, (d) => localSandbox(ns, d));
   });
 
   r.get('/sandboxes/:name', { schema: { params: SandboxNameParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row)), nsOf(req), (d) => localSandbox(nsOf(req), d));
+  });
+
+  // By the upstream's UUID (the SDK's getSandboxByUuid): only the owner's sandboxes are found.
+  r.get('/sandboxes/by-uuid/:uuid', { schema: { params: Type.Object({ uuid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9a-fA-F-]+$' }) }) } }, async (req, reply) => {
+    const row = await ctx.sandboxes.findByUuid(req.tenant!.account.id, req.params.uuid.toLowerCase());
+    if (!row) throw notFound('Sandbox not found');
     return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row)), nsOf(req), (d) => localSandbox(nsOf(req), d));
   });
 
