@@ -89,7 +89,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 }
 
 /** `other`: config of other namespaces (e.g. hcloud:token), as the CLI passes it. */
-export async function runProgram(stack: string, raw: Record<string, unknown>, secretKeys: string[], gatewayBundleDir: string, other: Record<string, string> = {}): Promise<ProgramRun> {
+export async function runProgram(
+  stack: string,
+  raw: Record<string, unknown>,
+  secretKeys: string[],
+  gatewayBundleDir: string,
+  other: Record<string, string> = {},
+  preview = false,
+): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   pulumi.runtime.setAllConfig({ ...toPulumiConfig(raw), ...other }, [...secretKeys.map((k) => `${PROJECT}:${k}`), ...Object.keys(other)]);
   await pulumi.runtime.setMocks(
@@ -106,12 +113,17 @@ export async function runProgram(stack: string, raw: Record<string, unknown>, se
     },
     PROJECT,
     stack,
-    false,
+    preview,
   );
   const { agentkernelStack } = await import('../../infra/program.js');
   const result = await agentkernelStack({ gatewayBundleDir, robotUrl: 'http://127.0.0.1:9' });
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
+  if (preview) {
+    // Outputs of resources that do not exist yet stay unknown in a preview; only the graph counts.
+    await new Promise((r) => setTimeout(r, 500));
+    return { resources, outputs, secretOutputs };
+  }
   for (const [key, value] of Object.entries(result)) {
     const out = pulumi.output(value as pulumi.Input<string>) as pulumi.Output<unknown>;
     outputs[key] = await new Promise((resolve) => out.apply(resolve));

@@ -122,6 +122,15 @@ for (const stack of stacks) {
   });
 }
 
+test('pulumi preview (unknown ids and addresses) declares the same resources as pulumi up', async () => {
+  for (const stack of stacks) {
+    const up = await run(stack);
+    const preview = await runProgram(stack, stackRaw(stack), Object.keys(SECRETS[stack]), bundle, HCLOUD, true);
+    const names = (r: ProgramRun) => r.resources.map((x) => `${x.type} ${x.name}`).sort();
+    assert.deepEqual(names(preview), names(up), stack);
+  }
+});
+
 test('home: no Hetzner resources at all', async () => {
   const r = await run('home');
   assert.deepEqual(r.resources.filter((x) => x.type.startsWith('hcloud:') || x.type.includes('dynamic')).map((x) => x.type), []);
