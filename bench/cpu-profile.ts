@@ -1,5 +1,7 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by function and by package, which
-// is what "where does the gateway spend its CPU" needs.
+// is what "where does the gateway spend its CPU" needs. Time is counted in samples, not in the wall
+// time between them: on a busy machine a thread preempted inside a syscall yields one late sample
+// with a long gap, and weighting by the gap would blame that syscall for time it was not running.
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -29,10 +31,12 @@ function packageOf(url: string): string {
 }
 
 export function summariseProfile(file: string, top = 25): ProfileSummary {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; startTime: number; endTime: number };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  // Each sample stands for one sampling interval of running code.
+  const intervalUs = p.samples.length ? (p.endTime - p.startTime) / p.samples.length : 0;
   const selfUs = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (const id of p.samples) selfUs.set(id, (selfUs.get(id) ?? 0) + intervalUs);
   const fns = new Map<string, { name: string; where: string; us: number }>();
   const pkgs = new Map<string, number>();
   let totalUs = 0;

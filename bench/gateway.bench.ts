@@ -31,7 +31,7 @@ import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { startServerProcess, type ServerProcess } from './child-process.js';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
 import { runLoad, type LoadResult } from './load.js';
-import { cpuDelta, snapshotCpu, type GroupMatcher } from './proc-cpu.js';
+import { cpuDelta, cpuStallUs, snapshotCpu, type GroupMatcher } from './proc-cpu.js';
 import { deltaBuckets, histogramBuckets, histogramCount, histogramQuantile } from './prom-histogram.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,6 +69,8 @@ const watchdog = setTimeout(() => {
 }, budgetMs);
 watchdog.unref();
 
+// Contention over the whole run (PSI), for the machine facts.
+const runStart = { ms: performance.now(), stallUs: cpuStallUs() };
 const log = (m: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 interface Call {
@@ -84,8 +86,8 @@ interface GatewayHist {
   p99Ms: number;
 }
 
-/** CPU ms per process group during one measured phase. */
-type PhaseCpu = Record<string, number>;
+/** CPU ms per process group during one measured phase, and the share of it the CPUs were contended. */
+type PhaseCpu = Record<string, number> & { stallPct?: number };
 
 interface CallResult {
   call: Call;
@@ -151,8 +153,11 @@ function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallRe
   lines.push(`# Gateway benchmark${profile ? ' (profiling run: numbers include --cpu-prof overhead)' : ''}`, '');
   lines.push('Produced by:', '', '```', command, '```', '');
   lines.push(`Machine: nproc ${facts.nproc}, ${facts.cpu}, ${facts.memGiB} GiB RAM, Linux ${facts.kernel}; Node ${facts.node}; PostgreSQL ${facts.postgres}; Redis ${facts.redis}.`);
-  lines.push(`Code: commit ${facts.commit}. Run at ${facts.date}; 1-minute load average ${facts.loadAtStart} at the start and ${loadavg()[0].toFixed(2)} at the end ` +
-    '(other work on the machine competes for the 2 cores and inflates wall-clock numbers, the gateway path with its 4-5 processes per request most).', '');
+  const stallNow = cpuStallUs();
+  const runStall = runStart.stallUs !== null && stallNow !== null ? `${((100 * (stallNow - runStart.stallUs)) / ((performance.now() - runStart.ms) * 1000)).toFixed(0)}%` : 'n/a';
+  lines.push(`Code: commit ${facts.commit}. Run at ${facts.date}; 1-minute load average ${facts.loadAtStart} at the start and ${loadavg()[0].toFixed(2)} at the end; ` +
+    `CPU stall (PSI some) ${runStall} of the run. Other work on the machine competes for the 2 cores and inflates wall-clock numbers, ` +
+    'the gateway path (5 processes per request: load generator, gateway, PostgreSQL, Redis, fake) most.', '');
   lines.push(
     `Load: autocannon 8 (programmatic, in the parent process), ${WARMUP} s warm-up then ${DURATION} s measured per phase, ` +
     `at ${CONNECTIONS} connections (saturation: throughput) and ${LIGHT_CONNECTIONS} connection (serial: per-request latency). ` +
@@ -178,14 +183,16 @@ function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallRe
   lines.push('', '## CPU per request', '');
   lines.push('CPU time (user + system, from /proc) each process group used during the measured phase, divided by the 2xx responses: ' +
     'µs of CPU per request. PostgreSQL = the backends serving the benchmark database. On 2 cores, total CPU per request bounds throughput.', '');
-  lines.push(`| call | connections | path | ${CPU_GROUPS.join(' | ')} | total |`);
-  lines.push(`|---|---:|---|${CPU_GROUPS.map(() => '---:').join('|')}|---:|`);
+  lines.push('"CPU stall" is Linux PSI for the phase (/proc/pressure/cpu, some): the share of wall time in which at least one runnable ' +
+    'task on the machine, ours or not, waited for a CPU. Near 0 is a quiet machine; high values mean every hop waits in a run queue.', '');
+  lines.push(`| call | connections | path | ${CPU_GROUPS.join(' | ')} | total | CPU stall % |`);
+  lines.push(`|---|---:|---|${CPU_GROUPS.map(() => '---:').join('|')}|---:|---:|`);
   for (const r of results) {
     for (const l of r.levels) {
       for (const [path, cpu, res] of [['direct', l.directCpu, l.direct], ['gateway', l.gatewayCpu, l.gateway]] as const) {
         const per = (v: number) => ((v * 1000) / res.requests).toFixed(0);
         const total = CPU_GROUPS.reduce((a, g) => a + (cpu[g] ?? 0), 0);
-        lines.push(`| ${r.call.label} | ${l.connections} | ${path} | ${CPU_GROUPS.map((g) => per(cpu[g] ?? 0)).join(' | ')} | ${per(total)} |`);
+        lines.push(`| ${r.call.label} | ${l.connections} | ${path} | ${CPU_GROUPS.map((g) => per(cpu[g] ?? 0)).join(' | ')} | ${per(total)} | ${cpu.stallPct === undefined ? 'n/a' : cpu.stallPct.toFixed(0)} |`);
       }
     }
   }
@@ -202,7 +209,7 @@ function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallRe
   }
   if (profile) {
     lines.push('', '## Gateway CPU profile (self time, whole run)', '');
-    lines.push(`Sampled ${(profile.totalMs / 1000).toFixed(1)} s, idle ${(profile.idleMs / 1000).toFixed(1)} s; percentages are of busy time.`, '');
+    lines.push(`Sampled ${(profile.totalMs / 1000).toFixed(1)} s, idle ${(profile.idleMs / 1000).toFixed(1)} s; counted in samples (see bench/cpu-profile.ts); percentages are of busy samples; start-up (module loading) is included.`, '');
     lines.push('| function | where | self ms | % |', '|---|---|---:|---:|');
     for (const f of profile.topFunctions) lines.push(`| ${f.name.replace(/\|/g, '\\|')} | ${f.where} | ${f.selfMs.toFixed(0)} | ${f.pct.toFixed(1)} |`);
     lines.push('', '| package / file | self ms | % |', '|---|---:|---:|');
@@ -285,8 +292,13 @@ async function main() {
     };
     const measured = async <T>(fn: () => Promise<T>): Promise<[T, PhaseCpu]> => {
       const before = snapshotCpu(groups);
+      const stall0 = cpuStallUs();
+      const t0 = performance.now();
       const out = await fn();
-      return [out, cpuDelta(snapshotCpu(groups), before)];
+      const cpu: PhaseCpu = cpuDelta(snapshotCpu(groups), before);
+      const stall1 = cpuStallUs();
+      if (stall0 !== null && stall1 !== null) cpu.stallPct = (100 * (stall1 - stall0)) / ((performance.now() - t0) * 1000);
+      return [out, cpu];
     };
     const results: CallResult[] = [];
     for (const c of calls) {

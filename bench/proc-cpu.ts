@@ -51,3 +51,17 @@ export function cpuDelta(after: CpuSnapshot, before: CpuSnapshot): Record<string
   }
   return out;
 }
+
+/**
+ * Linux pressure stall information: microseconds so far during which at least one runnable task
+ * waited for a CPU (null where the kernel has no PSI). Over a phase, delta / wall time says how
+ * contended the machine was, whoever caused it.
+ */
+export function cpuStallUs(): number | null {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
