@@ -6,7 +6,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { buildPlan } from '../provisioning/plan.js';
 import { AgentkernelHost } from './agentkernel-host.js';
 import { domainRecords } from './dns.js';
-import { fromPulumiConfig, validateStackConfig, type StackConfig } from './stack-config.js';
+import { existsSync } from 'node:fs';
+import { readStackFile } from '../provisioning/stack-file.js';
+import { SECRET_KEYS, fromPulumiConfig, validateStackConfig, type StackConfig } from './stack-config.js';
 import { homeTarget } from './targets/home.js';
 import { hetznerTarget } from './targets/hetzner.js';
 import { hetznerCloudTarget } from './targets/hetzner-cloud.js';
@@ -44,9 +46,19 @@ function checkHcloudToken(config: StackConfig, all: Record<string, string>, file
   }
 }
 
+// `pulumi config set KEY` without --secret writes the value in plain text into the stack file, which
+// is meant to be committed: refuse to run until it is set again as a secret.
+export function checkSecretsEncrypted(stackFile: string, fileName: string): void {
+  if (!existsSync(stackFile)) return; // e.g. `--config-file` elsewhere: nothing here to leak
+  const stored = readStackFile(stackFile);
+  const plain = SECRET_KEYS.find((k) => typeof stored[k] === 'string');
+  if (plain) throw new Error(`${fileName}: agentkernel-saas:${plain}: stored in plain text; set it again with \`pulumi config set --secret ${plain}\` (and rotate it if the file was committed)`);
+}
+
 export async function agentkernelStack(options: ProgramOptions = {}) {
   const all = pulumi.runtime.allConfig();
   const fileName = stackFileName(pulumi.getStack());
+  checkSecretsEncrypted(resolve(projectRoot, fileName), fileName);
   const config = validateStackConfig(fromPulumiConfig(all), fileName);
   checkHcloudToken(config, all, fileName);
   const gatewayBundleDir = options.gatewayBundleDir ?? resolve(projectRoot, 'dist/gateway');

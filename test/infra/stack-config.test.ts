@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { readStackFile } from '../../provisioning/stack-file.js';
 import { fromPulumiConfig, validateStackConfig } from '../../infra/stack-config.js';
+import { checkSecretsEncrypted } from '../../infra/program.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testPrivateKey, toPulumiConfig } from './mock-program.js';
 
 const FILE = 'stacks/Pulumi.test.yaml';
@@ -41,6 +45,20 @@ test('values arrive from Pulumi as strings (objects as JSON) and are typed by th
   assert.equal(c.domain, 'sandbox.example.org');
   // Other namespaces (the hcloud provider's token) are not ours to validate.
   assert.doesNotThrow(() => validateStackConfig(fromPulumiConfig({ ...toPulumiConfig(cloud()), 'hcloud:token': 'x' }), FILE));
+});
+
+test('a secret stored in plain text in the stack file is refused; encrypted ones pass', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aks-plain-secret-'));
+  const file = join(dir, 'Pulumi.x.yaml');
+  writeFileSync(file, 'config:\n  agentkernel-saas:domain: a.example.com\n  agentkernel-saas:robotPassword: hunter2\n');
+  assert.throws(() => checkSecretsEncrypted(file, FILE), (err: Error) => {
+    assert.match(err.message, /^stacks\/Pulumi\.test\.yaml: agentkernel-saas:robotPassword: stored in plain text; set it again with `pulumi config set --secret robotPassword`/);
+    assert.ok(!err.message.includes('hunter2'));
+    return true;
+  });
+  writeFileSync(file, 'config:\n  agentkernel-saas:domain: a.example.com\n  agentkernel-saas:robotPassword:\n    secure: AAABAJ0x\n');
+  assert.doesNotThrow(() => checkSecretsEncrypted(file, FILE));
+  for (const f of ['home', 'hetzner', 'hetzner-cloud']) assert.doesNotThrow(() => checkSecretsEncrypted(`stacks/Pulumi.${f}.yaml`, FILE));
 });
 
 const SECRET = 'S3CR3T-VALUE-never-printed';
