@@ -25,6 +25,7 @@ export const HOST = {
   restoreTool: '/usr/local/sbin/agentkernel-saas-restore',
   healthTool: '/usr/local/sbin/agentkernel-saas-health',
   gatewayCli: '/usr/local/sbin/agentkernel-saas-gateway',
+  waitHealthyTool: '/usr/local/sbin/agentkernel-saas-wait-healthy',
   firewallRuleset: '/etc/agentkernel-saas/firewall.nft',
   firewallTable: 'agentkernel_saas',
   caddyfile: '/etc/caddy/Caddyfile',

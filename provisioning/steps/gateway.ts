@@ -5,7 +5,7 @@ import { stepScript, shq } from '../bash.js';
 import { HOST, SYSTEMD_DIR, UNITS } from '../host-layout.js';
 import type { StepContext, StepDefinition } from '../plan.js';
 import { gatewayEnvFile, renderEnvFileScript } from '../templates/env-files.js';
-import { renderGatewayCli } from '../templates/gateway-cli.js';
+import { renderGatewayCli, renderWaitHealthy } from '../templates/gateway-tools.js';
 import { gatewayUnit, renderUnit } from '../templates/systemd-units.js';
 
 const NODE_BIN = '/usr/bin/node';
@@ -24,6 +24,7 @@ export function gatewayStep(ctx: StepContext): StepDefinition {
       { path: HOST.tiersFile, content: `${JSON.stringify(ctx.config.tiers, null, 2)}\n`, mode: '0644', owner: 'root:root' },
       { path: unitPath, content: renderUnit(gatewayUnit({ nodeBin: NODE_BIN, port: g.port })), mode: '0644', owner: 'root:root' },
       { path: HOST.gatewayCli, content: renderGatewayCli({ nodeBin: NODE_BIN }), mode: '0755', owner: 'root:root' },
+      { path: HOST.waitHealthyTool, content: renderWaitHealthy(), mode: '0755', owner: 'root:root' },
     ],
     script: stepScript(`
 aks_pkgs nodejs
@@ -48,10 +49,11 @@ if [ "$previous" != "$release" ]; then
 fi
 # The unit's ExecStartPost waits for /health, so a failed restart means an unhealthy release.
 if aks_stamp_differs gateway-restart "\${restart_inputs[@]}" || ! systemctl is-active --quiet ${UNITS.gateway}; then
+  started=$(date +%s)
   if systemctl restart ${UNITS.gateway}; then
     aks_stamp_record gateway-restart "\${restart_inputs[@]}"; aks_changed "restarted ${UNITS.gateway} (healthy)"
   else
-    journalctl -u ${UNITS.gateway} -n 40 --no-pager >&2 || true
+    journalctl -u ${UNITS.gateway} --since "@$started" -n 40 --no-pager >&2 || true
     if [ -n "$previous" ] && [ "$previous" != "$release" ] && [ -d "$previous" ]; then
       ln -sfn "$previous" ${HOST.gatewayCurrent}.new && mv -T ${HOST.gatewayCurrent}.new ${HOST.gatewayCurrent}
       systemctl restart ${UNITS.gateway} || true

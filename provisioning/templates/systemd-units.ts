@@ -72,7 +72,7 @@ export function gatewayUnit(i: GatewayUnitInput): UnitFile {
       ExecStart: `${i.nodeBin} ${HOST.gatewayCurrent}/${HOST.gatewayBundleFile} serve`,
       // The unit is "started" only once /health answers: `systemctl start|restart` (deploys, restore,
       // boot ordering) wait for a gateway that really serves, and fail when it never does.
-      ExecStartPost: `/usr/bin/curl -fsS -o /dev/null --retry 40 --retry-delay 1 --retry-connrefused --retry-max-time 60 http://127.0.0.1:${i.port}/health`,
+      ExecStartPost: `${HOST.waitHealthyTool} \${MAINPID} http://127.0.0.1:${i.port}/health`,
       TimeoutStartSec: 90,
       Restart: 'on-failure',
       RestartSec: 2,
