@@ -2,6 +2,7 @@
 // without a Pulumi backend. The same plan as `pulumi up` applies, run by the SSH executor.
 import { Command, Option } from 'commander';
 import { isIP } from 'node:net';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOST } from './host-layout.js';
 import { buildPlan, type ProvisioningPlan } from './plan.js';
@@ -135,17 +136,31 @@ async function verify(o: HostOptions & StackOptions): Promise<void> {
   });
 }
 
-async function backup(o: HostOptions): Promise<void> {
+async function backup(o: HostOptions & { download?: string }): Promise<void> {
   await withExecutor(o, async (ssh) => {
     const out = await ssh.exec(HOST.backupTool);
     if (out.exitCode !== 0) throw new Error(`backup failed:\n${tail(out.stderr)}`);
-    console.log(out.stdout.trim().split('\n').at(-1));
+    const remote = out.stdout.trim().split('\n').at(-1)!;
+    console.log(remote);
+    if (o.download) {
+      const local = join(o.download, basename(remote));
+      await ssh.copyFrom(remote, local);
+      console.log(`downloaded to ${local}`);
+    }
   });
 }
 
-async function restore(o: HostOptions & { from: string }): Promise<void> {
+async function restore(o: HostOptions & { from?: string; fromLocal?: string }): Promise<void> {
+  if (!o.from === !o.fromLocal) throw new Error('give exactly one of --from HOST_FILE or --from-local FILE');
   await withExecutor(o, async (ssh) => {
-    const out = await ssh.exec(`${HOST.restoreTool} ${shq(o.from)}`);
+    let file = o.from!;
+    if (o.fromLocal) {
+      // Another host's dump (e.g. moving from a home box to a server): upload it next to ours.
+      file = `${HOST.backupDir}/uploaded-${Date.now()}-${basename(o.fromLocal)}`;
+      const up = await ssh.copyTo(o.fromLocal, file);
+      if (up.exitCode !== 0) throw new Error(`uploading ${o.fromLocal} failed:\n${tail(up.stderr)}`);
+    }
+    const out = await ssh.exec(`${HOST.restoreTool} ${shq(file)}`);
     if (out.exitCode !== 0) throw new Error(`restore failed:\n${tail(out.stderr)}`);
     console.log(out.stdout.trim());
   });
@@ -161,9 +176,12 @@ export function program(): Command {
     .option('--verbose', "show each step's remote stderr live")
     .action((o) => provision(o));
   withStack(withHost(cli.command('verify').description('check a provisioned host; non-zero exit on any failure')), false).action((o) => verify(o));
-  withHost(cli.command('backup').description('take a database backup now; prints its path on the host')).action((o) => backup(o));
-  withHost(cli.command('restore').description('restore the database from a backup file on the host'))
-    .requiredOption('--from <file>', 'backup file on the host (as printed by backup)')
+  withHost(cli.command('backup').description('take a database backup now; prints its path on the host'))
+    .option('--download <dir>', 'also copy the dump into this local directory')
+    .action((o) => backup(o));
+  withHost(cli.command('restore').description('restore the database from a backup (the gateway is stopped meanwhile)'))
+    .option('--from <file>', 'backup file on the host (as printed by backup)')
+    .option('--from-local <file>', 'backup file on this machine (uploaded first)')
     .action((o) => restore(o));
   withStack(cli.command('plan').description('print the plan (steps, hashes) without touching any host'), true)
     .addOption(bundle)

@@ -2,12 +2,12 @@
 // operator's ~/.ssh/config, agent, known_hosts and ProxyJump as-is, and a ControlMaster socket makes
 // the dozens of round-trips of a run share one connection (a re-run of an unchanged plan takes
 // seconds). Steps go to the host as one bash program on stdin (secrets never appear in argv).
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $, type ProcessOutput } from 'zx';
 import { CHANGED_MARKER, shq } from './bash.js';
-import type { PlanStep, PlanUpload, ProvisioningPlan } from './plan.js';
+import type { PlanStep, ProvisioningPlan } from './plan.js';
 import { renderEnvironment, renderStepProgram } from './step-program.js';
 
 export interface SshTarget {
@@ -113,22 +113,34 @@ export class SshExecutor {
     for (const u of step.uploads ?? []) {
       const exists = await this.exec(`test -e ${shq(u.remote)}`);
       if (exists.exitCode === 0) continue;
-      await this.upload(u, step);
+      const out = await this.copyTo(u.local, u.remote);
+      if (out.exitCode !== 0) throw new StepFailedError(step, out.exitCode, `upload of ${u.local} to ${u.remote} failed:\n${tail(out.stderr)}`);
       done.push(u.remote);
     }
     return done;
   }
 
-  private async upload(u: PlanUpload, step: PlanStep): Promise<void> {
-    const partial = `${u.remote}.aks-partial`;
-    const dir = statSync(u.local).isDirectory();
+  /** Copies a local file or directory to a remote path (created; parents too) over the connection. */
+  async copyTo(local: string, remote: string): Promise<ProcessOutput> {
+    const partial = `${remote}.aks-partial`;
+    const dir = statSync(local).isDirectory();
     // Into a partial path first, then one rename: an interrupted upload never looks complete.
     const receive = dir
-      ? `set -e; rm -rf ${shq(partial)}; mkdir -p ${shq(partial)}; tar -xf - -C ${shq(partial)} --no-same-owner; mv -T ${shq(partial)} ${shq(u.remote)}`
-      : `set -e; mkdir -p "$(dirname ${shq(u.remote)})"; cat > ${shq(partial)}; mv -f ${shq(partial)} ${shq(u.remote)}`;
-    const input = dir ? $({ quiet: true, verbose: false })`tar --owner=0 --group=0 -C ${u.local} -cf - .` : createReadStream(u.local);
-    const out = await $({ input, nothrow: true, quiet: true, verbose: false })`ssh ${this.args} ${receive}`;
-    if (out.exitCode !== 0) throw new StepFailedError(step, out.exitCode, `upload of ${u.local} to ${u.remote} failed:\n${tail(out.stderr)}`);
+      ? `set -e; rm -rf ${shq(partial)}; mkdir -p ${shq(partial)}; tar -xf - -C ${shq(partial)} --no-same-owner; mv -T ${shq(partial)} ${shq(remote)}`
+      : `set -e; mkdir -p "$(dirname ${shq(remote)})"; cat > ${shq(partial)}; mv -f ${shq(partial)} ${shq(remote)}`;
+    const input = dir ? $({ quiet: true, verbose: false })`tar --owner=0 --group=0 -C ${local} -cf - .` : createReadStream(local);
+    return $({ input, nothrow: true, quiet: true, verbose: false })`ssh ${this.args} ${receive}`;
+  }
+
+  /** Copies a remote file to a local path (written to a temp name first, then renamed). */
+  async copyFrom(remote: string, local: string): Promise<void> {
+    const partial = `${local}.aks-partial`;
+    const out = await $({ nothrow: true, quiet: true, verbose: false })`ssh ${this.args} ${`cat ${shq(remote)}`} > ${partial}`;
+    if (out.exitCode !== 0) {
+      rmSync(partial, { force: true });
+      throw new Error(`copying ${remote} from ${this.target.host} failed:\n${tail(out.stderr)}`);
+    }
+    renameSync(partial, local);
   }
 
   /** Closes the shared connection and removes the control socket's directory. */

@@ -133,3 +133,23 @@ test('an unreachable host is a clear failure, not a hang', async () => {
     await ssh.close();
   }
 });
+
+test('copyTo and copyFrom move files both ways, byte for byte', async () => {
+  const work = mkdtempSync(join(dir, 'work-'));
+  const local = join(mkdtempSync(join(tmpdir(), 'aks-copy-')), 'dump.bin');
+  const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+  writeFileSync(local, bytes);
+  const ssh = new SshExecutor(target);
+  try {
+    const up = await ssh.copyTo(local, join(work, 'in/dump.bin'));
+    assert.equal(up.exitCode, 0, up.stderr);
+    assert.deepEqual(readFileSync(join(work, 'in/dump.bin')), bytes);
+    const back = `${local}.back`;
+    await ssh.copyFrom(join(work, 'in/dump.bin'), back);
+    assert.deepEqual(readFileSync(back), bytes);
+    await assert.rejects(ssh.copyFrom(join(work, 'missing'), `${local}.missing`), /copying .*missing from 127\.0\.0\.1 failed:[\s\S]*No such file/);
+    assert.ok(!existsSync(`${local}.missing`) && !existsSync(`${local}.missing.aks-partial`));
+  } finally {
+    await ssh.close();
+  }
+});
