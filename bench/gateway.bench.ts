@@ -196,6 +196,7 @@ function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallRe
       }
     }
   }
+  lines.push('', 'What the round trips alone cost here (a bare fastify route with the same PostgreSQL, Redis and upstream calls): bench/FLOOR.md.');
   lines.push('', '## Targets (issue 2)', '');
   const metered = results.find((r) => r.call.route === '/run')!;
   const sat = metered.levels.find((l) => l.connections === CONNECTIONS)!;
