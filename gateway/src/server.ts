@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AccountStore } from './accounts.js';
 import { buildApp } from './app.js';
-import type { GatewayConfig } from './config.js';
+import { ConfigError, type GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createDb, migrate } from './db.js';
 import { createMetrics } from './metrics.js';
@@ -60,7 +60,15 @@ export async function startGateway(config: GatewayConfig, opts: { tiers?: TierCa
   const reaper = new SandboxReaper(ctx, app.log);
   await app.ready();
   let url = '';
-  if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port });
+  if (opts.listen !== false) {
+    try {
+      url = await app.listen({ host: config.host, port: config.port });
+    } catch (e) {
+      await app.close();
+      await Promise.all([ctx.upstream.close(), limiter.close(), db.end()]);
+      throw listenError(e as NodeJS.ErrnoException, config);
+    }
+  }
   reaper.start();
   void reaper.runOnce();
   return {
@@ -73,4 +81,13 @@ export async function startGateway(config: GatewayConfig, opts: { tiers?: TierCa
       await db.end();
     },
   };
+}
+
+/** A failed listen is a configuration problem: say which variable to fix, not just the errno. */
+function listenError(e: NodeJS.ErrnoException, config: GatewayConfig): Error {
+  const where = `${config.host}:${config.port}`;
+  if (e.code === 'EADDRINUSE') return new ConfigError('GATEWAY_PORT', `port ${config.port} on ${config.host} is already in use`);
+  if (e.code === 'EACCES') return new ConfigError('GATEWAY_PORT', `no permission to listen on ${where}`);
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'EADDRNOTAVAIL') return new ConfigError('GATEWAY_HOST', `cannot listen on ${config.host} (${e.code})`);
+  return e;
 }
