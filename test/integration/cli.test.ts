@@ -244,6 +244,25 @@ test('serve with a missing or invalid variable fails at start naming it, exits n
   }));
 });
 
+test('serve that cannot listen names GATEWAY_HOST or GATEWAY_PORT', async () => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  const port = await freePort();
+  await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+  try {
+    const inUse = await cli(['serve'], serveEnv(port));
+    assert.notEqual(inUse.code, 0);
+    assert.match(inUse.stderr, new RegExp(`^agentkernel-gateway: GATEWAY_PORT: .*${port}.*in use`));
+  } finally {
+    await new Promise((r) => taken.close(r));
+  }
+  for (const host of ['no-such-host.invalid', '192.0.2.1']) {
+    const r = await cli(['serve'], { ...serveEnv(await freePort()), GATEWAY_HOST: host });
+    assert.notEqual(r.code, 0, host);
+    assert.match(r.stderr, new RegExp(`^agentkernel-gateway: GATEWAY_HOST: cannot listen on ${host.replace(/\./g, '\\.')}`), r.stderr);
+  }
+});
+
 test('serve with an unreachable database fails without listening', async () => {
   const port = await freePort();
   const deadDb = `postgres://u:p@127.0.0.1:${await freePort()}/x`;
