@@ -148,7 +148,8 @@ function check(phase: string, r: LoadResult) {
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 const pass = (ok: boolean) => (ok ? 'met' : '**NOT met**');
 
-function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallResult[], profile: ProfileSummary | undefined): string {
+function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallResult[], profile: ProfileSummary | undefined,
+  ledger: { answered: number; outcomes: Record<string, number> }): string {
   const lines: string[] = [];
   lines.push(`# Gateway benchmark${profile ? ' (profiling run: numbers include --cpu-prof overhead)' : ''}`, '');
   lines.push('Produced by:', '', '```', command, '```', '');
@@ -196,6 +197,9 @@ function render(facts: Awaited<ReturnType<typeof machineFacts>>, results: CallRe
       }
     }
   }
+  lines.push('', `Usage ledger after the run: ${Object.entries(ledger.outcomes).map(([o, n]) => `${n} ${o}`).join(', ') || 'no rows'} /run rows; ` +
+    `the gateway answered ${ledger.answered} /run requests with 2xx (warm-ups included; the few extra rows are requests autocannon ` +
+    'cut off at the end of a phase, settled as client_aborted or succeeded after the client stopped listening). No row may stay `reserved`.');
   lines.push('', 'What the round trips alone cost here (a bare fastify route with the same PostgreSQL, Redis and upstream calls): bench/FLOOR.md.');
   lines.push('', '## Targets (issue 2)', '');
   const metered = results.find((r) => r.call.route === '/run')!;
@@ -302,6 +306,7 @@ async function main() {
       return [out, cpu];
     };
     const results: CallResult[] = [];
+    let runsAnswered = 1; // the check request above
     for (const c of calls) {
       const levels: CallResult['levels'] = [];
       for (const connections of [CONNECTIONS, LIGHT_CONNECTIONS]) {
@@ -317,11 +322,13 @@ async function main() {
         check(`${c.label} direct`, direct);
         if (connections === CONNECTIONS) {
           log(`${c.label}: warm-up through the gateway`);
-          await runLoad({ ...g, connections, duration: WARMUP });
+          const w = await runLoad({ ...g, connections, duration: WARMUP });
+          if (c.route === '/run') runsAnswered += w.requests;
         }
         log(`${c.label}: gateway, ${connections} connection(s), ${DURATION}s`);
         const before = histogramBuckets(await scrape(gateway.url, adminToken), 'gateway_added_latency_seconds', { route: c.route });
         const [through, gatewayCpu] = await measured(() => runLoad({ ...g, connections, duration: DURATION }));
+        if (c.route === '/run') runsAnswered += through.requests;
         const after = histogramBuckets(await scrape(gateway.url, adminToken), 'gateway_added_latency_seconds', { route: c.route });
         check(`${c.label} gateway`, through);
         const h = deltaBuckets(after, before);
@@ -331,6 +338,13 @@ async function main() {
       results.push({ call: c, levels });
     }
 
+    // The metered path really was metered: one settled ledger row per /run the gateway answered
+    // (a few more when autocannon cut requests off at the end of a phase: those settle as aborted).
+    const ledgerDb = new pg.Client({ connectionString: databaseUrl });
+    await ledgerDb.connect();
+    const { rows: ledgerRows } = await ledgerDb.query(`SELECT outcome, count(*)::int AS n FROM usage_events WHERE kind = 'run' GROUP BY 1 ORDER BY 1`);
+    await ledgerDb.end();
+    const ledger = { answered: runsAnswered, outcomes: Object.fromEntries(ledgerRows.map((r) => [r.outcome as string, r.n as number])) };
     log('stopping servers');
     await gateway.stop();
     gateway = undefined;
@@ -343,7 +357,7 @@ async function main() {
       copyFileSync(join(profDir, file), profileCopy);
       log(`gateway CPU profile: ${profileCopy}`);
     }
-    const md = render(facts, results, profile);
+    const md = render(facts, results, profile, ledger);
     writeFileSync(outFile, md);
     console.log('\n' + md);
     log(`wrote ${relative(process.cwd(), outFile)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
