@@ -387,3 +387,15 @@ test('/health answers without auth; /ready is 200 when all is up and a 503 namin
   }
   assert.equal((await raw('GET', '/ready')).status, 200);
 });
+
+test('/ready without REDIS_URL reports redis as not configured and is still ready', async () => {
+  const solo = await startHarness({ redisUrl: null });
+  try {
+    const r = await fetch(`${solo.url}/ready`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { success: true, data: { postgres: true, redis: 'not configured', upstream: true } });
+    assert.ok(solo.logs.join('').includes('REDIS_URL is not set'), 'the fallback is announced in the log');
+  } finally {
+    await solo.close();
+  }
+});

@@ -210,6 +210,16 @@ test('accounts, keys and usage through the CLI, used against a running `serve` o
   assert.ok(!/bearer/i.test(logs));
 });
 
+test('serve stops on SIGTERM: exit code 0 and the port closed', async () => {
+  const port = Number(new URL(serve.url).port);
+  const t0 = performance.now();
+  serve.child.kill('SIGTERM');
+  const code = await new Promise((r) => serve.child.once('exit', (c) => r(c)));
+  assert.equal(code, 0, serve.out.join('').slice(-2000));
+  assert.ok(performance.now() - t0 < 10_000);
+  assert.ok(await portIsClosed(port));
+});
+
 test('CLI commands without DATABASE_URL name the variable and exit non-zero', async () => {
   for (const args of [['migrate'], ['accounts', 'list'], ['usage', '--account', 'x']]) {
     const r = await cli(args, { DATABASE_URL: undefined });
