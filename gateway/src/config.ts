@@ -62,14 +62,20 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const adminToken = required(env, 'GATEWAY_ADMIN_TOKEN');
   if (adminToken.length < 16) throw new ConfigError('GATEWAY_ADMIN_TOKEN', 'must be at least 16 characters');
+  // It travels as `Authorization: Bearer <token>`: with a space or non-ASCII in it, no client could send it.
+  if (!/^[\x21-\x7e]+$/.test(adminToken)) throw new ConfigError('GATEWAY_ADMIN_TOKEN', 'must be printable ASCII without spaces');
   const level = env.GATEWAY_LOG_LEVEL?.trim() || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
     throw new ConfigError('GATEWAY_LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent (got "${level}")`);
   }
+  const agentkernelUrl = url(env, 'AGENTKERNEL_URL', ['http:', 'https:'], 'http://127.0.0.1:18888');
+  // Upstream calls go to the origin with agentkernel's own paths; a path here would be silently dropped.
+  const ak = new URL(agentkernelUrl);
+  if (ak.pathname !== '/' || ak.search || ak.hash) throw new ConfigError('AGENTKERNEL_URL', `must be an origin with no path or query, like http://127.0.0.1:18888 (got ${ak.origin}${ak.pathname}${ak.search})`);
   return {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: env.REDIS_URL?.trim() ? url(env, 'REDIS_URL', ['redis:', 'rediss:']) : undefined,
-    agentkernelUrl: url(env, 'AGENTKERNEL_URL', ['http:', 'https:'], 'http://127.0.0.1:18888').replace(/\/+$/, ''),
+    agentkernelUrl: ak.origin,
     agentkernelApiKey: env.AGENTKERNEL_API_KEY?.trim() || undefined,
     adminToken,
     host: env.GATEWAY_HOST?.trim() || '127.0.0.1',
