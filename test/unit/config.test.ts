@@ -46,10 +46,16 @@ const BAD: [string, Record<string, string | undefined>, RegExp][] = [
   ['DATABASE_URL', { DATABASE_URL: 'mysql://h/db' }, /must use postgres: or postgresql:/],
   ['GATEWAY_ADMIN_TOKEN', { GATEWAY_ADMIN_TOKEN: undefined }, /is required/],
   ['GATEWAY_ADMIN_TOKEN', { GATEWAY_ADMIN_TOKEN: 'short' }, /at least 16/],
+  // A Bearer token is one run of visible ASCII: a token with a space could never be sent.
+  ['GATEWAY_ADMIN_TOKEN', { GATEWAY_ADMIN_TOKEN: 'my very secret admin token' }, /printable ASCII without spaces/],
+  ['GATEWAY_ADMIN_TOKEN', { GATEWAY_ADMIN_TOKEN: 'geheimnis-schlüssel-123' }, /printable ASCII without spaces/],
   ['REDIS_URL', { REDIS_URL: 'http://127.0.0.1:6379' }, /must use redis: or rediss:/],
   ['REDIS_URL', { REDIS_URL: '::' }, /not a valid URL/],
   ['AGENTKERNEL_URL', { AGENTKERNEL_URL: 'ftp://x' }, /must use http: or https:/],
   ['AGENTKERNEL_URL', { AGENTKERNEL_URL: 'localhost 18888' }, /not a valid URL/],
+  // Only the origin is used for upstream calls: a path would be silently dropped, so it is refused.
+  ['AGENTKERNEL_URL', { AGENTKERNEL_URL: 'http://127.0.0.1:8000/agentkernel' }, /no path/],
+  ['AGENTKERNEL_URL', { AGENTKERNEL_URL: 'http://127.0.0.1:8000/?x=1' }, /no path/],
   ['GATEWAY_PORT', { GATEWAY_PORT: 'eighty' }, /whole number/],
   ['GATEWAY_PORT', { GATEWAY_PORT: '65536' }, /between 0 and 65535/],
   ['GATEWAY_PORT', { GATEWAY_PORT: '-1' }, /whole number/],
