@@ -36,7 +36,11 @@ export const TierLimitsSchema = Type.Object(
 export type TierLimits = Static<typeof TierLimitsSchema>;
 
 /** Per-account overrides: any subset of a tier's limits (enterprise "custom" lives here). */
-export const TierOverridesSchema = Type.Partial(TierLimitsSchema, { additionalProperties: false });
+// Partial all the way into pricing: limitsFor merges pricing field by field, so one price may be set alone.
+export const TierOverridesSchema = Type.Partial(
+  Type.Object({ ...TierLimitsSchema.properties, pricing: Type.Partial(TierLimitsSchema.properties.pricing, { additionalProperties: false }) }),
+  { additionalProperties: false },
+);
 export type TierOverrides = Static<typeof TierOverridesSchema>;
 
 const TierNamePattern = '^[a-z][a-z0-9-]{0,31}$';
