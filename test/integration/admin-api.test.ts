@@ -54,7 +54,7 @@ test('every admin route refuses a missing, wrong or tenant token with a 401 enve
     ['GET', '/v1/admin/tiers'],
     ['GET', '/metrics'],
   ];
-  const wrong = [
+  const wrong: Record<string, string>[] = [
     {},
     { authorization: `Bearer ${h.adminToken}x` },
     { authorization: `Bearer ${h.adminToken.slice(0, -1)}` },
@@ -140,6 +140,14 @@ test('PATCH changes tier, overrides and status; the tenant sees the new limits o
   // The override is enforced, not only shown: a 3 GB sandbox is now allowed.
   const big = await h.fetchAs(t.apiKey, 'POST', '/sandboxes', { name: 'big', memory_mb: 3072 });
   assert.equal(big.status, 201, JSON.stringify(big.json));
+
+  // Custom pricing overrides one price and keeps the others (limitsFor merges pricing field by field).
+  const price = await h.admin('PATCH', `/v1/admin/accounts/${t.id}`, { overrides: { memoryMb: 4096, pricing: { perExecutionUsd: 0.005 } } });
+  assert.equal(price.status, 200, JSON.stringify(price.json));
+  assert.deepEqual((await me()).limits.pricing, { monthlyUsd: 99, perExecutionUsd: 0.005, perGbSecondUsd: 0 });
+  const badPrice = await h.admin('PATCH', `/v1/admin/accounts/${t.id}`, { overrides: { pricing: { perExecutionUsd: -1 } } });
+  assert.equal(badPrice.status, 400);
+  assert.match(badPrice.json.error, /pricing\/perExecutionUsd/);
 
   // Changing only the tier keeps the overrides; null clears them.
   await h.admin('PATCH', `/v1/admin/accounts/${t.id}`, { tier: 'developer' });

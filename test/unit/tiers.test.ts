@@ -115,7 +115,7 @@ test('overrides replace only what they name, pricing merges field by field', () 
   const base = DEFAULT_TIERS.tiers.enterprise;
   assert.equal(c.limitsFor('enterprise', null), base);
   assert.equal(c.limitsFor('enterprise', undefined), base);
-  const l = c.limitsFor('enterprise', { memoryMb: 65536, executionsPerMonth: 5, pricing: { perExecutionUsd: 0.002 } as any });
+  const l = c.limitsFor('enterprise', { memoryMb: 65536, executionsPerMonth: 5, pricing: { perExecutionUsd: 0.002 } });
   assert.equal(l.memoryMb, 65536);
   assert.equal(l.executionsPerMonth, 5);
   assert.equal(l.vcpus, base.vcpus);
