@@ -46,7 +46,7 @@ code=$(${https('/health')} 2>&1); report "HTTPS /health via Caddy" $? "$code"
 code=$(${https('/ready')} 2>&1); report "HTTPS /ready via Caddy" $? "$code"
 loc=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 --resolve ${shq(`${i.domain}:80:127.0.0.1`)} ${shq(`http://${i.domain}/health`)} 2>&1)
 case "$loc" in 30[178]\\ https://*) report "HTTP redirects to HTTPS" 0 "$loc";; *) report "HTTP redirects to HTTPS" 1 "$loc";; esac
-bad=$(systemctl list-units --failed --plain --no-legend 2>/dev/null | awk '{print $1}' | grep -v '^${UNITS.healthService.replace('.', '\\\\.')}$' | tr '\\n' ' ')
+bad=$(systemctl list-units --failed --plain --no-legend 2>/dev/null | awk '{print $1}' | grep -v '^${UNITS.healthService.replace('.', '\\.')}$' | tr '\\n' ' ')
 [ -z "$bad" ]; report "no failed units" $? "\${bad:-none}"
 exit $failed
 `;
