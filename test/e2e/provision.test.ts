@@ -13,7 +13,7 @@ import { realAgentkernelArtifacts } from '../support/real-agentkernel.js';
 import { HOST } from '../../provisioning/host-layout.js';
 import { operatorCli, stepLines, type StepLine } from './operator-cli.js';
 import { routeDomainTo } from './tenant-client.js';
-import { E2E_DOMAIN, E2E_TIER, writeE2eStackFile } from './test-stack.js';
+import { E2E_DOMAIN, E2E_NETWORK_TIER, E2E_TIER, writeE2eStackFile } from './test-stack.js';
 
 const MIN = 60_000;
 const log = (s: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -125,6 +125,19 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
     // The ledger on the host: one row per metered execution, for this tenant.
     const rows = await psql(`SELECT kind || ' ' || coalesce(sandbox, '-') || ' ' || outcome FROM usage_events WHERE account_id = '${tenant.id}' AND executions = 1 ORDER BY started_at`);
     assert.deepEqual(rows.split('\n'), [`exec ${sandboxName} succeeded`, 'run - succeeded']);
+  });
+
+  test("the tenant's tier decides whether its sandboxes have a network", { timeout: 5 * MIN }, async () => {
+    assert.ok(tenant, 'needs the tenant test');
+    // A second tenant on the networked tier, made as an operator would, with the gateway's CLI.
+    const networked = JSON.parse(await host.exec(`${HOST.gatewayCli} accounts create --name 'e2e network tenant' --email net@example.com --tier ${E2E_NETWORK_TIER}`));
+    assert.equal(networked.tier, E2E_NETWORK_TIER);
+    const defaultRoutes = async (apiKey: string) => {
+      const { output } = await new AgentKernel({ baseUrl: `https://${E2E_DOMAIN}`, apiKey, timeout: 120_000 }).run(['cat', '/proc/net/route']);
+      return output.split('\n').filter((l) => l.split(/\s+/)[1] === '00000000').length;
+    };
+    assert.equal(await defaultRoutes(tenant.apiKey), 0, `tier ${E2E_TIER} (network: false) must get a sandbox without network`);
+    assert.equal(await defaultRoutes(networked.apiKey), 1, `tier ${E2E_NETWORK_TIER} (network: true) must get a routed sandbox`);
   });
 
   test('second provision: every step unchanged, and much faster', { timeout: 5 * MIN }, async () => {

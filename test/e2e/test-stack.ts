@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 
 export const E2E_DOMAIN = 'sandbox.e2e.test';
 export const E2E_TIER = 'e2e';
+export const E2E_NETWORK_TIER = 'e2e-net';
 export const E2E_ACCOUNT = { name: 'e2e tenant', email: 'e2e@example.com', tier: E2E_TIER };
 
 /** Writes Pulumi.e2e.yaml into a fresh temp dir and returns its path. */
@@ -28,6 +29,13 @@ export function writeE2eStackFile(opts: { agentkernelBinary?: string }): string 
       tiers: {
         [E2E_TIER]: {
           executionsPerMonth: 1000, memoryMb: 256, vcpus: 1, network: false,
+          sandboxTtlSeconds: 3600, maxSandboxLifetimeSeconds: 7200, maxConcurrentSandboxes: 3,
+          rateLimitPerMinute: 600, priority: 10,
+          pricing: { monthlyUsd: 0, perExecutionUsd: 0, perGbSecondUsd: 0 },
+        },
+        // The same with network, to see the tier decide a sandbox's network for real.
+        [E2E_NETWORK_TIER]: {
+          executionsPerMonth: 1000, memoryMb: 256, vcpus: 1, network: true,
           sandboxTtlSeconds: 3600, maxSandboxLifetimeSeconds: 7200, maxConcurrentSandboxes: 3,
           rateLimitPerMinute: 600, priority: 10,
           pricing: { monthlyUsd: 0, perExecutionUsd: 0, perGbSecondUsd: 0 },

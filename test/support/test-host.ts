@@ -42,6 +42,8 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; inp
     }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ stdout, stderr, code: code ?? (signal ? 128 : 1) }); });
+    // A command may exit without reading its stdin; that EPIPE is not the command's failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -329,7 +331,10 @@ export async function startTestHost(opts: { log?: (s: string) => void } = {}): P
       '--capability=all', '--drop-capability=CAP_SYS_MODULE', '--system-call-filter=@keyring bpf', '--console=read-only',
     ];
     const procs = state.cgroups.map((d) => join(d, 'cgroup.procs'));
-    nspawn = spawn('sh', ['-c', 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"', 'sh', ...procs, '--', 'systemd-nspawn', ...args], { stdio: ['ignore', logFd, logFd] });
+    // /proc/sys/net writable: it belongs to the host's own netns, and podman's netavark sets
+    // forwarding sysctls there for networked sandboxes (the rest of /proc/sys stays read-only).
+    const env = { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' };
+    nspawn = spawn('sh', ['-c', 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"', 'sh', ...procs, '--', 'systemd-nspawn', ...args], { stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     state.nspawnPid = nspawn.pid;
     saveState(state);
