@@ -20,7 +20,8 @@ export function renderHealthTool(i: HealthToolInput): string {
 set -uo pipefail
 quiet=no; [ "\${1:-}" = --quiet ] && quiet=yes
 failed=0
-report() { # CHECK OK(0|1) DETAIL
+report() { # CHECK OK(0|1) DETAIL (one line: curl's error and status code may span several)
+  set -- "$1" "$2" "$(printf '%s' "$3" | tr '\\n\\t' '  ')"
   if [ "$2" = 0 ]; then [ $quiet = yes ] || printf '%s\\tok\\t%s\\n' "$1" "$3"; else failed=1; printf '%s\\tFAIL\\t%s\\n' "$1" "$3"; fi
 }
 unit_check() {
