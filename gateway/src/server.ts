@@ -31,7 +31,7 @@ export async function startGateway(config: GatewayConfig, opts: { tiers?: TierCa
   let limiter: RateLimiter;
   let redisHealthy: (() => Promise<boolean>) | undefined;
   // The app's logger exists only after buildApp; route Redis messages to it once it does.
-  let log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void } = { warn: () => {}, info: () => {} };
+  let log: { warn: (o: object, m: string) => void; info: (o: object, m: string) => void; error: (o: object, m: string) => void } = { warn: () => {}, info: () => {}, error: () => {} };
   if (config.redisUrl) {
     const redis = new RedisRateLimiter(
       config.redisUrl,
@@ -46,12 +46,18 @@ export async function startGateway(config: GatewayConfig, opts: { tiers?: TierCa
   } else {
     limiter = new MemoryRateLimiter();
   }
+  let keyRejectedLoggedAt = 0;
   const ctx: GatewayContext = {
     config, db, tiers, metrics, limiter, redisHealthy,
     accounts: new AccountStore(db, tiers),
     quota: new QuotaLedger(db),
     sandboxes: new SandboxRegistry(db),
-    upstream: new UpstreamClient(config.agentkernelUrl, config.agentkernelApiKey, config.upstreamTimeoutMs),
+    upstream: new UpstreamClient(config.agentkernelUrl, config.agentkernelApiKey, config.upstreamTimeoutMs, () => {
+      // Once a minute is enough to be seen; every request would flood the log.
+      if (Date.now() - keyRejectedLoggedAt < 60_000) return;
+      keyRejectedLoggedAt = Date.now();
+      log.error({}, 'agentkernel answered 401: AGENTKERNEL_API_KEY does not match the key the agentkernel server was started with');
+    }),
     gate: new PriorityGate(config.maxInFlight),
   };
   const app = buildApp(ctx, { logger: opts.logger });

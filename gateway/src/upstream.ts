@@ -15,7 +15,12 @@ export class UpstreamClient {
   private readonly pool: Pool;
   private readonly auth: Record<string, string>;
 
-  constructor(readonly baseUrl: string, apiKey: string | undefined, private readonly timeoutMs: number) {
+  /**
+   * `onKeyRejected` tells the operator (the upstream answered 401: AGENTKERNEL_API_KEY is wrong).
+   * The tenant gets a 502 instead of the 401, which its SDK would report as its own key being bad.
+   */
+  constructor(readonly baseUrl: string, apiKey: string | undefined, private readonly timeoutMs: number,
+    private readonly onKeyRejected: () => void = () => {}) {
     const u = new URL(baseUrl);
     this.pool = new Pool(u.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 5_000 });
     this.auth = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
@@ -36,6 +41,7 @@ export class UpstreamClient {
     } catch (e) {
       throw this.mapError(e);
     }
+    if (res.statusCode === 401) throw await this.keyRejected(res);
     let text: string;
     try {
       text = await res.body.text();
@@ -55,14 +61,23 @@ export class UpstreamClient {
 
   /** A streaming request (SSE); the caller consumes and closes the body. */
   async stream(path: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let res: Dispatcher.ResponseData;
     try {
-      return await this.pool.request({
+      res = await this.pool.request({
         method: 'POST', path, headers: { ...this.headers(true), accept: 'text/event-stream' }, body: JSON.stringify(body),
         headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, signal,
       });
     } catch (e) {
       throw this.mapError(e);
     }
+    if (res.statusCode === 401) throw await this.keyRejected(res);
+    return res;
+  }
+
+  private async keyRejected(res: Dispatcher.ResponseData): Promise<ApiError> {
+    await res.body.dump().catch(() => {});
+    this.onKeyRejected();
+    return new ApiError(502, "upstream agentkernel rejected the gateway's credentials");
   }
 
   mapError(e: unknown): ApiError {
