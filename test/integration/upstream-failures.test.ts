@@ -233,3 +233,30 @@ test('many concurrent requests against a hanging upstream all end within the bou
   assert.equal(await used(t.id), 20);
   assert.equal(h.gateway.ctx.gate.active, 0);
 });
+
+test('a wrong AGENTKERNEL_API_KEY is the service\'s fault, not the tenant\'s: 502 (never 401), refunded, logged', async () => {
+  const misconfigured = await startHarness({ env: { AGENTKERNEL_API_KEY: 'not-the-upstream-key' } });
+  const c = new pg.Client({ connectionString: misconfigured.databaseUrl });
+  await c.connect();
+  try {
+    const t = await misconfigured.createTenant('team');
+    for (const [m, p, b] of [['POST', '/run', { command: ['echo'] }], ['POST', '/run/stream', { command: ['echo'] }], ['GET', '/sandboxes'], ['POST', '/sandboxes', { name: 'x' }]] as const) {
+      const r = await misconfigured.fetchAs(t.apiKey, m, p, b);
+      assert.equal(r.status, 502, `${m} ${p}: ${r.text}`);
+      assert.equal(r.json.success, false);
+      assert.match(r.json.error, /upstream agentkernel rejected the gateway's credentials/);
+      assert.ok(!r.text.includes('not-the-upstream-key'));
+    }
+    // The SDK must not tell the tenant that its own key is bad.
+    await assert.rejects(t.sdk.run(['echo']), (e: unknown) => e instanceof ServerError);
+    const { rows } = await c.query(`SELECT outcome, billable FROM usage_events WHERE account_id = $1`, [t.id]);
+    assert.ok(rows.length >= 3);
+    assert.ok(rows.every((r) => r.outcome === 'upstream_unavailable' && r.billable === false), JSON.stringify(rows));
+    assert.equal((await c.query(`SELECT coalesce(sum(used), 0)::int AS n FROM quota_counters WHERE account_id = $1`, [t.id])).rows[0].n, 0);
+    assert.equal((await misconfigured.fetchAs(t.apiKey, 'POST', '/sandboxes', { name: 'x' })).status, 502, 'the claim was released');
+    assert.match(misconfigured.logs.join(''), /AGENTKERNEL_API_KEY/, 'the operator log says what to fix');
+  } finally {
+    await c.end();
+    await misconfigured.close();
+  }
+});
