@@ -10,6 +10,7 @@ import { parsePlanConfig, type PlanConfig } from './plan-config.js';
 import { readStackFile, stackFilePath } from './stack-file.js';
 import { SshExecutor, StepFailedError, tail, type SshTarget } from './ssh-executor.js';
 import { shq } from './bash.js';
+import { validateTierFile } from '../gateway/src/tiers.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,7 +51,10 @@ function target(o: HostOptions): SshTarget {
 function loadConfig(o: StackOptions): { config: PlanConfig; file: string } {
   if (!o.stack && !o.stackFile) throw new Error('give --stack NAME or --stack-file PATH');
   const file = o.stackFile ?? stackFilePath(process.cwd(), o.stack!);
-  return { config: parsePlanConfig(readStackFile(file), file), file };
+  const config = parsePlanConfig(readStackFile(file), file);
+  // The gateway's own tier rules, checked here rather than when the gateway starts on the host.
+  validateTierFile(config.tiers, `${file}: agentkernel-saas:tiers`);
+  return { config, file };
 }
 
 function summarize(changes: string[], max = 200): string {

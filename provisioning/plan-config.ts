@@ -86,7 +86,8 @@ export const PlanConfigSchema = Type.Object(planConfigProperties, { additionalPr
 export type PlanConfigInput = Static<typeof PlanConfigSchema>;
 
 /** Keys only the Pulumi program uses (targets, DNS, secrets): allowed in a stack file, ignored here. */
-export const NON_PLAN_KEYS = ['home', 'hetzner', 'hetznerCloud', 'dns', 'sshPrivateKey', 'backupS3SecretKey'] as const;
+// (Kept in step with infra/stack-config.ts's target keys; infra validates those strictly.)
+export const NON_PLAN_KEYS = ['home', 'hetzner', 'hetznerCloud', 'dns', 'sshPrivateKey', 'robotUser', 'robotPassword', 'backupS3SecretKey'] as const;
 
 type Required2<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 /** The plan configuration with every default applied. */

@@ -46,6 +46,7 @@ test('bad input fails with a clear message and a non-zero exit', () => {
     [['provision', '--host', 'box', '--user', 'admin', '--stack-file', file, '--gateway-bundle', bundle], /--user admin: log in as root/],
     [['provision', '--host', '127.0.0.1', '--stack-file', file, '--gateway-bundle', bundle], /this machine; pass --allow-loopback/],
     [['provision', '--host', 'box', '--stack-file', stackFile({ domain: 'bad_domain' }), '--gateway-bundle', bundle], /agentkernel-saas:domain/],
+    [['provision', '--host', 'box', '--stack-file', stackFile({ tiers: { tiers: { free: { executionsPerMonth: 1 } } }, bootstrapAccount: undefined }), '--gateway-bundle', bundle], /agentkernel-saas:tiers: invalid tier file/],
     [['restore', '--host', 'box'], /give exactly one of --from HOST_FILE or --from-local FILE/],
     [['restore', '--host', 'box', '--from', 'a', '--from-local', 'b'], /give exactly one of/],
     [['verify'], /required option '--host <host>'/],

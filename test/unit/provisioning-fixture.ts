@@ -6,12 +6,20 @@ import { join } from 'node:path';
 import { buildPlan, type ProvisioningPlan } from '../../provisioning/plan.js';
 import { parsePlanConfig, type PlanConfig } from '../../provisioning/plan-config.js';
 
+// A tier as the gateway's tier file wants it (gateway/src/tiers.ts).
+export function tier(executionsPerMonth: number) {
+  return {
+    executionsPerMonth, memoryMb: 512, vcpus: 1, network: false, sandboxTtlSeconds: 900, maxSandboxLifetimeSeconds: 900,
+    maxConcurrentSandboxes: 1, rateLimitPerMinute: 30, priority: 0, pricing: { monthlyUsd: 0, perExecutionUsd: 0, perGbSecondUsd: 0 },
+  };
+}
+
 export function rawConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     target: 'home',
     domain: 'aks.example.test',
     tls: 'internal',
-    tiers: { defaultTier: 'free', tiers: { free: { executionsPerMonth: 100 }, team: { executionsPerMonth: 1000 } } },
+    tiers: { defaultTier: 'free', tiers: { free: tier(100), team: tier(1000) } },
     bootstrapAccount: { name: 'First', email: 'first@example.com', tier: 'team' },
     ...overrides,
   };

@@ -8,7 +8,7 @@ import { buildPlan } from '../../provisioning/plan.js';
 import { parsePlanConfig } from '../../provisioning/plan-config.js';
 import { readStackFile } from '../../provisioning/stack-file.js';
 import { renderStepProgram } from '../../provisioning/step-program.js';
-import { changedSteps, config, hashes, placeholderBundle, plan, rawConfig } from './provisioning-fixture.js';
+import { changedSteps, config, hashes, placeholderBundle, plan, rawConfig, tier } from './provisioning-fixture.js';
 
 const ORDER = ['secrets', 'preflight', 'base', 'firewall', 'agentkernel', 'postgres-redis', 'gateway', 'caddy', 'backups', 'health'];
 
@@ -40,7 +40,7 @@ test('changing one setting changes only the hashes of the steps it affects', () 
   assert.deepEqual(changedSteps(base, plan({ domain: 'other.example.test' }, bundle)), ['caddy', 'health']);
   assert.deepEqual(changedSteps(base, plan({ backups: { keepDays: 30 } }, bundle)), ['backups']);
   assert.deepEqual(changedSteps(base, plan({ agentkernel: { version: '0.18.2' } }, bundle)), ['agentkernel']);
-  assert.deepEqual(changedSteps(base, plan({ tiers: { tiers: { free: { executionsPerMonth: 5 } } }, bootstrapAccount: undefined }, bundle)), ['gateway']);
+  assert.deepEqual(changedSteps(base, plan({ tiers: { defaultTier: 'free', tiers: { free: tier(5), team: tier(1000) } } }, bundle)), ['gateway']);
   assert.deepEqual(changedSteps(base, plan({}, placeholderBundle('console.log("v2");\n'))), ['gateway']);
 });
 
