@@ -69,7 +69,7 @@ export class SshExecutor {
     ];
   }
 
-  /** Runs a remote command (a bash snippet) with optional stdin; never throws on exit code. */
+  /** Runs a command in the remote login shell, with optional stdin; never throws on exit code. */
   async exec(command: string, input?: string, verbose = false): Promise<ProcessOutput> {
     return $({ input, nothrow: true, quiet: !verbose, verbose: false })`ssh ${this.args} ${command}`;
   }

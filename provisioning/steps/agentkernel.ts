@@ -102,7 +102,7 @@ fi
 aks_on_change agentkernel-api-restart ${HOST.agentkernelBin} ${apiPath} ${HOST.agentkernelEnv} ${HOST.containersConf} -- systemctl try-restart ${UNITS.agentkernelApi}
 aks_enable_now ${UNITS.agentkernelApi}
 for i in $(seq 1 60); do
-  curl -fsS -o /dev/null http://127.0.0.1:${HOST.agentkernelPort}/health && exit 0
+  curl -fs -o /dev/null http://127.0.0.1:${HOST.agentkernelPort}/health && exit 0
   sleep 0.5
 done
 aks_log "agentkernel API did not answer on 127.0.0.1:${HOST.agentkernelPort}/health; journal:"
