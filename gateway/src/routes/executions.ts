@@ -12,6 +12,9 @@ import { checkSandboxName, DEFAULT_MEMORY_MB, effectiveProfile } from '../tenant
 import type { UpstreamReply } from '../upstream.js';
 import { BatchRunBody, ExecBody, RunBody, SandboxNameParams } from './schemas.js';
 
+/** Only the checked fields go upstream: a field upstream adds later must not pass unreviewed. */
+const execBody = ({ command, env, workdir, sudo }: { command: string[]; env?: string[]; workdir?: string; sudo?: boolean }) => ({ command, env, workdir, sudo });
+
 /** Outcome of a finished call: did the command run (billed), or was it refused before it ran? */
 function outcomeOf(up: UpstreamReply): Outcome {
   if (up.json?.success) return 'succeeded';
@@ -156,7 +159,7 @@ export async function executionRoutes(app: FastifyInstance, { ctx }: { ctx: Gate
       const ns = nsOf(req);
       // Memory of a persistent sandbox is billed by its lifetime row, so exec rows carry 0 MB.
       const up = await metered(req, kind, 1, req.params.name, 0,
-        async (signal) => single(await timedUpstream(ctx, req, 'POST', `/sandboxes/${encodeURIComponent(row.upstreamName)}/${suffix}`, req.body, signal)));
+        async (signal) => single(await timedUpstream(ctx, req, 'POST', `/sandboxes/${encodeURIComponent(row.upstreamName)}/${suffix}`, execBody(req.body), signal)));
       const id = (up.json?.data as { id?: unknown })?.id;
       if (kind === 'exec_detached' && up.json?.success && typeof id === 'string') await ctx.sandboxes.recordDetached(row, id);
       return relay(reply, up, ns, (d) => JSON.parse(ns.scrub(JSON.stringify(d ?? null))));

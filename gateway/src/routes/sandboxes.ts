@@ -122,7 +122,8 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
     return reply.send({ success: true, data: { expires_at: wanted.toISOString() } });
   });
 
-  // Files: paths are checked and re-encoded segment by segment so nothing escapes the route.
+  // Files: paths are checked and re-encoded segment by segment so nothing escapes the route; bodies
+  // are rebuilt from the checked fields only.
   const FileParams = Type.Object({ name: Type.String({ maxLength: 200 }), '*': Type.String({ maxLength: 4096 }) });
   r.get('/sandboxes/:name/files/*', { schema: { params: FileParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
@@ -132,7 +133,7 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   r.put('/sandboxes/:name/files/*', { schema: { params: FileParams, body: FileWriteBody } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
     const path = checkFilePath(req.params['*']);
-    return relay(reply, await timedUpstream(ctx, req, 'PUT', sandboxPath(row, `/files/${path}`), req.body), nsOf(req));
+    return relay(reply, await timedUpstream(ctx, req, 'PUT', sandboxPath(row, `/files/${path}`), { content: req.body.content, encoding: req.body.encoding }), nsOf(req));
   });
   r.delete('/sandboxes/:name/files/*', { schema: { params: FileParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
@@ -142,7 +143,7 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   r.post('/sandboxes/:name/files', { schema: { params: SandboxNameParams, body: BatchFilesBody } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
     for (const p of Object.keys(req.body.files)) checkFilePath(p);
-    return relay(reply, await timedUpstream(ctx, req, 'POST', sandboxPath(row, '/files'), req.body), nsOf(req));
+    return relay(reply, await timedUpstream(ctx, req, 'POST', sandboxPath(row, '/files'), { files: req.body.files }), nsOf(req));
   });
 
   // Detached commands: starting one is metered (executions.ts); watching and stopping them is not.
