@@ -155,3 +155,26 @@ test('a body just under the limit is accepted (the limit is not off by much)', a
   assert.equal(r.status, 200, r.text.slice(0, 200));
   assert.equal(r.json.data.output, `${arg}\n`);
 });
+
+test('fields the gateway does not know are never forwarded upstream (only checked fields pass)', async () => {
+  const extras = { privileged: true, mounts: ['/:/host'], user: 'root', network: 'host' };
+  const cases: [string, string, Record<string, unknown>, string[]][] = [
+    ['POST', '/run', { command: ['echo'], ...extras }, ['command', 'image', 'profile', 'fast']],
+    ['POST', '/sandboxes/box/exec', { command: ['echo'], workdir: '/', ...extras }, ['command', 'env', 'workdir', 'sudo']],
+    ['POST', '/sandboxes/box/exec/detach', { command: ['sleep', '0'], ...extras }, ['command', 'env', 'workdir', 'sudo']],
+    ['PUT', '/sandboxes/box/files/extra.txt', { content: 'x', ...extras }, ['content', 'encoding']],
+    ['POST', '/sandboxes/box/files', { files: { '/tmp/extra2.txt': 'y' }, ...extras }, ['files']],
+    ['POST', '/sandboxes', { name: 'extra', ...extras }, ['name', 'image', 'vcpus', 'memory_mb', 'profile', 'source_url', 'source_ref', 'init_script', 'description', 'labels']],
+  ];
+  for (const [method, path, body, allowed] of cases) {
+    const n = h.upstream.requests.length;
+    const r = await h.fetchAs(tenant.apiKey, method, path, body);
+    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+    const upstreamPath = path.replace('/sandboxes/box', `/sandboxes/${tenant.namespace}-box`);
+    const sent = h.upstream.requests.slice(n).find((x) => x.method === method && x.path === upstreamPath);
+    assert.ok(sent, `${method} ${path} was forwarded`);
+    const keys = Object.keys(sent.body as object);
+    assert.deepEqual(keys.filter((k) => !allowed.includes(k)), [], `${method} ${path} forwarded ${keys.join(', ')}`);
+  }
+  await tenant.sdk.removeSandbox('extra');
+});
