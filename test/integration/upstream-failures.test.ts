@@ -226,12 +226,13 @@ test('many concurrent requests against a hanging upstream all end within the bou
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: 20 }, () => h.fetchAs(t.apiKey, 'POST', '/run', { command: ['echo'] })));
   const ms = performance.now() - t0;
-  assert.deepEqual([...new Set(results.map((r) => r.status))], [504]);
-  assert.ok(ms < TIMEOUT_MS + 3000, `all answered after ${ms} ms`);
+  assert.deepEqual([...new Set(results.map((r) => r.status))], [504], results.map((r) => r.text).join('\n'));
+  // Bounded by the timeout plus generous slack for a loaded CI machine: the point is "never a hang".
+  assert.ok(ms < TIMEOUT_MS + 5000, `all answered after ${ms} ms`);
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE account_id = $1 AND outcome = 'reserved'`, [t.id]);
-  assert.equal(rows[0].n, 0);
-  assert.equal(await used(t.id), 20);
-  assert.equal(h.gateway.ctx.gate.active, 0);
+  assert.equal(rows[0].n, 0, 'nothing left reserved');
+  assert.equal(await used(t.id), 20, 'each timed-out run is billed');
+  assert.equal(h.gateway.ctx.gate.active, 0, 'no slot held');
 });
 
 test('a wrong AGENTKERNEL_API_KEY is the service\'s fault, not the tenant\'s: 502 (never 401), refunded, logged', async () => {
