@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { AgentKernel } from 'agentkernel';
 import { hostFirewallRuleset, run, startTestHost, type TestHost } from '../support/test-host.js';
-import { realAgentkernelArtifacts } from '../support/real-agentkernel.js';
+import { AGENTKERNEL_BIN, AGENTKERNEL_ROOTFS } from '../support/real-agentkernel.js';
 import { HOST } from '../../provisioning/host-layout.js';
 import { operatorCli, stepLines, type StepLine } from './operator-cli.js';
 import { routeDomainTo } from './tenant-client.js';
@@ -20,9 +20,8 @@ const log = (s: string) => console.log(`[e2e ${new Date().toISOString().slice(11
 
 // The real agentkernel binary (.ci/steps/30-agentkernel.sh) is uploaded; without it the plan's own
 // cargo source builds it on the test host, which is real but slow.
-const artifacts = realAgentkernelArtifacts();
-const agentkernelBinary = 'binary' in artifacts ? artifacts.binary : undefined;
-const sandboxImageTar = 'rootfs' in artifacts ? artifacts.rootfs : undefined;
+const agentkernelBinary = existsSync(AGENTKERNEL_BIN) ? AGENTKERNEL_BIN : undefined;
+const sandboxImageTar = existsSync(AGENTKERNEL_ROOTFS) ? AGENTKERNEL_ROOTFS : undefined;
 const SANDBOX_IMAGE = 'docker.io/library/alpine:3.20'; // agentkernel's default image
 
 describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenant', { timeout: 60 * MIN }, () => {
@@ -44,7 +43,7 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
   before(async () => {
     firewallBefore = hostFirewallRuleset();
     if (agentkernelBinary) log(`agentkernel: uploading the real binary ${agentkernelBinary}`);
-    else log(`agentkernel: NO prebuilt binary (${(artifacts as { missing: string[] }).missing.join(', ')} missing): the plan builds it with cargo ON THE TEST HOST (slow)`);
+    else log(`agentkernel: NO prebuilt binary at ${AGENTKERNEL_BIN} (.ci/steps/30-agentkernel.sh): the plan builds it with cargo ON THE TEST HOST (slow)`);
     const build = await run('npm', ['run', 'build'], { timeoutMs: 5 * MIN });
     assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}${build.stderr}`);
     stackFile = writeE2eStackFile({ agentkernelBinary });
@@ -105,7 +104,7 @@ describe('e2e: provision a Debian 13 systemd host over SSH and use it as a tenan
     assert.equal(anonymous.status, 401, 'the gateway must refuse requests without a tenant key');
 
     // What a registry pull would give the host: agentkernel's default image, made locally.
-    assert.ok(sandboxImageTar, 'the sandbox image rootfs (.ci/steps/30-agentkernel.sh) is missing');
+    assert.ok(sandboxImageTar, `the sandbox image rootfs ${AGENTKERNEL_ROOTFS} (.ci/steps/30-agentkernel.sh) is missing`);
     await host.copyTo(sandboxImageTar, '/root/sandbox-image.tar');
     await host.exec(`podman import --quiet /root/sandbox-image.tar ${SANDBOX_IMAGE} >/dev/null && rm /root/sandbox-image.tar`, { timeoutMs: 2 * MIN });
 
