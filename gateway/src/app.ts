@@ -32,6 +32,12 @@ export function buildApp(ctx: GatewayContext, opts: { logger?: boolean | object 
   // Every route takes JSON (as upstream does). Fastify's built-in text/plain parser would turn a JSON
   // body sent as text into a string and fail schema checks with "must be object": say 415 instead.
   app.removeContentTypeParser('text/plain');
+  // Upstream ignores an empty body on bodiless routes (stop, start, extend, DELETE) whatever the
+  // Content-Type; so does the gateway: empty JSON is "no body", routes that need one say so.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    (body.length === 0 ? done(null, undefined) : parseJson(req, body as string, done)));
   app.decorateRequest('tenant', null);
   app.decorateRequest('upstreamMs', 0);
 
@@ -53,6 +59,7 @@ export function buildApp(ctx: GatewayContext, opts: { logger?: boolean | object 
     const fe = err as FastifyError;
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
+      if (where === 'body' && req.body === undefined) return reply.code(400).send({ success: false, error: 'a JSON request body is required' });
       const first = fe.validation[0];
       // A union of literals fails with one "must be equal to constant" per choice: name the choices.
       const choices = first?.keyword === 'const'

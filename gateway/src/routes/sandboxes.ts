@@ -105,10 +105,12 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   });
 
   // The gateway is the authority on lifetimes: /extend moves our expiry, within the tier's maximum.
-  r.post('/sandboxes/:name/extend', { schema: { params: SandboxNameParams, body: Type.Optional(ExtendBody) } }, async (req, reply) => {
+  // The body is optional (upstream defaults `by` to 1h); a top-level Optional is no JSON schema, so an
+  // absent body becomes {} before validation.
+  r.post('/sandboxes/:name/extend', { schema: { params: SandboxNameParams, body: ExtendBody }, preValidation: async (req) => { req.body ??= {}; } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
     const limits = req.tenant!.limits;
-    const by = parseDuration(req.body?.by ?? '1h');
+    const by = parseDuration(req.body.by ?? '1h');
     if (row.expiresAt === null) return reply.send({ success: true, data: { expires_at: null } });
     const base = Math.max(Date.now(), row.expiresAt.getTime());
     const wanted = new Date(base + by * 1000);
