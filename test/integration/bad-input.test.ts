@@ -52,7 +52,8 @@ const CASES: Case[] = [
   // Malformed JSON.
   { what: 'truncated JSON', method: 'POST', path: '/run', body: '{"command": ["echo"', status: 400, error: /^request body is not valid JSON$/ },
   { what: 'not JSON at all', method: 'POST', path: '/run', body: 'echo hi', status: 400, error: /not valid JSON/ },
-  { what: 'empty JSON body', method: 'POST', path: '/batch/run', body: '', status: 400, error: /not valid JSON/ },
+  { what: 'empty JSON body where one is needed', method: 'POST', path: '/batch/run', body: '', status: 400, error: /^a JSON request body is required$/ },
+  { what: 'whitespace-only JSON body', method: 'POST', path: '/run', body: '  \n', status: 400, error: /not valid JSON|body is required/ },
   { what: 'JSON with a trailing comma', method: 'POST', path: '/sandboxes', body: '{"name": "x",}', status: 400, error: /not valid JSON/ },
   { what: 'malformed JSON on exec', method: 'POST', path: '/sandboxes/box/exec', body: '{command:[echo]}', status: 400, error: /not valid JSON/ },
   { what: 'a non-JSON content type', method: 'POST', path: '/run', body: 'command=echo', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: /Content-Type: application\/json/ },
@@ -177,4 +178,20 @@ test('fields the gateway does not know are never forwarded upstream (only checke
     assert.deepEqual(keys.filter((k) => !allowed.includes(k)), [], `${method} ${path} forwarded ${keys.join(', ')}`);
   }
   await tenant.sdk.removeSandbox('extra');
+});
+
+test('an empty body sent with Content-Type: application/json counts as no body, as upstream treats it', async () => {
+  // Clients with a default JSON content type (curl -H, HTTP client sessions) send it on bodiless calls too.
+  const json = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
+  await tenant.sdk.createSandbox('bodiless');
+  for (const [method, path] of [['POST', '/sandboxes/bodiless/stop'], ['POST', '/sandboxes/bodiless/start'], ['POST', '/sandboxes/bodiless/extend'], ['DELETE', '/sandboxes/bodiless']]) {
+    const r = await fetch(h.url + path, { method, headers: json });
+    assert.equal(r.status, 200, `${method} ${path}: ${await r.text()}`);
+  }
+  await tenant.sdk.createSandbox('bodiless');
+  const bare = await fetch(`${h.url}/sandboxes/bodiless/extend`, { method: 'POST', headers: { authorization: `Bearer ${tenant.apiKey}` } });
+  assert.equal(bare.status, 200, 'extend without any body defaults to 1h, as upstream');
+  await tenant.sdk.removeSandbox('bodiless');
+  const admin = await fetch(`${h.url}/v1/admin/accounts/${tenant.id}/activate`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' } });
+  assert.equal(admin.status, 200);
 });
