@@ -165,7 +165,7 @@ async function restore(o: HostOptions & { from?: string; fromLocal?: string }): 
       if (up.exitCode !== 0) throw new Error(`uploading ${o.fromLocal} failed:\n${tail(up.stderr)}`);
     }
     const out = await ssh.exec(`${HOST.restoreTool} ${shq(file)}`);
-    if (out.exitCode !== 0) throw new Error(`restore failed:\n${tail(out.stderr)}`);
+    if (out.exitCode !== 0) throw new Error(`restore failed:\n${tail(out.stderr, 45)}`);
     console.log(out.stdout.trim());
   });
 }

@@ -42,9 +42,18 @@ set -euo pipefail
 file=\${1:?usage: agentkernel-saas-restore FILE}
 [ -f "$file" ] || { echo "restore: $file does not exist" >&2; exit 1; }
 runuser -u postgres -- pg_restore --list < "$file" >/dev/null || { echo "restore: $file is not a pg_dump custom-format file" >&2; exit 1; }
+started=$(date +%s)
 systemctl stop ${UNITS.gateway}
-trap 'systemctl start ${UNITS.gateway}' EXIT
-runuser -u postgres -- pg_restore --clean --if-exists --single-transaction --exit-on-error -d ${HOST.database} < "$file"
+trap 'systemctl start ${UNITS.gateway}' INT TERM HUP
+rc=0
+runuser -u postgres -- pg_restore --clean --if-exists --single-transaction --exit-on-error -d ${HOST.database} < "$file" || rc=$?
+trap - INT TERM HUP
+# The gateway comes back either way; its unit only counts as started once /health answers.
+if ! systemctl start ${UNITS.gateway}; then
+  journalctl -u ${UNITS.gateway} --since "@$started" -n 40 --no-pager >&2 || true
+  echo "restore: the gateway did not come back after the restore (pg_restore exit $rc)" >&2; exit 1
+fi
+[ $rc = 0 ] || { echo "restore: pg_restore failed (exit $rc); the transaction was rolled back, the database is as it was" >&2; exit $rc; }
 echo "restored ${HOST.database} from $file"
 `;
 }
