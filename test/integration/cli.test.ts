@@ -203,6 +203,15 @@ test('accounts, keys and usage through the CLI, used against a running `serve` o
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /not found/);
 
+  // suspend / activate: effective on the served gateway's next request.
+  assert.equal((await ok(['accounts', 'suspend', acct.id], env)).status, 'suspended');
+  assert.deepEqual(await tenantFetch(acct.apiKey, '/v1/account'), { status: 403, json: { success: false, error: 'account is suspended' } });
+  assert.equal((await ok(['accounts', 'activate', acct.id], env)).status, 'active');
+  assert.equal((await tenantFetch(acct.apiKey, '/v1/account')).status, 200);
+  const badFile = await cli(['accounts', 'list'], { GATEWAY_TIERS: '/nonexistent/tiers.yaml' });
+  assert.notEqual(badFile.code, 0);
+  assert.match(badFile.stderr, /^agentkernel-gateway: GATEWAY_TIERS: cannot read \/nonexistent\/tiers.yaml/);
+
   // Logs of the served gateway at debug level: no keys, no tokens, no Authorization header.
   const logs = serve.out.join('');
   assert.ok(logs.includes('"reqId"'), 'request lines were logged');
