@@ -2,31 +2,26 @@
 // wrong, nothing reaches the upstream, and nothing changes in PostgreSQL (quota, ledger, sandboxes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ValidationError } from 'agentkernel';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 const BODY_LIMIT = 4096;
 let h: Harness;
-let db: pg.Client;
 let tenant: Awaited<ReturnType<Harness['createTenant']>>;
 
 before(async () => {
   h = await startHarness({ env: { GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
-  db = new pg.Client({ connectionString: h.databaseUrl });
-  await db.connect();
   tenant = await h.createTenant('team');
   await tenant.sdk.createSandbox('box');
   await tenant.sdk.run(['echo', 'warm-up']);
 });
 after(async () => {
-  await db?.end();
   await h?.close();
 });
 
 /** Everything a request could have changed: upstream traffic and the metering/ownership tables. */
 async function snapshot() {
-  const q = async (sql: string) => JSON.stringify((await db.query(sql)).rows);
+  const q = async (sql: string) => JSON.stringify((await h.db.query(sql)).rows);
   return {
     upstream: h.upstream.requests.length,
     quota: await q('SELECT account_id, period, used FROM quota_counters ORDER BY 1, 2'),

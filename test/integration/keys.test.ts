@@ -3,23 +3,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { AuthError } from 'agentkernel';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
+import { until } from '../support/wait.js';
 
 let h: Harness;
-let db: pg.Client;
 before(async () => {
   // Debug level turns on fastify's per-request log lines, the ones most likely to carry headers.
   h = await startHarness({ env: { GATEWAY_UPSTREAM_TIMEOUT_MS: '500', GATEWAY_LOG_LEVEL: 'debug' } });
-  db = new pg.Client({ connectionString: h.databaseUrl });
-  await db.connect();
 });
-after(async () => {
-  await db?.end();
-  await h?.close();
-});
+after(async () => { await h?.close(); });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -39,16 +32,16 @@ test('the database holds only the SHA-256 of each key, never the key or its secr
   const t = await h.createTenant('team');
   const k2 = (await h.admin('POST', `/v1/admin/accounts/${t.id}/keys`)).json.data;
   await t.sdk.run(['echo', 'x']);
-  const { rows } = await db.query('SELECT id, hash, prefix FROM api_keys WHERE account_id = $1 ORDER BY created_at', [t.id]);
+  const { rows } = await h.db.query('SELECT id, hash, prefix FROM api_keys WHERE account_id = $1 ORDER BY created_at', [t.id]);
   assert.equal(rows.length, 2);
   const byId = new Map(rows.map((r) => [r.id, r]));
   assert.deepEqual(byId.get(t.keyId)!.hash, sha256(t.apiKey));
   assert.deepEqual(byId.get(k2.id)!.hash, sha256(k2.apiKey));
   assert.equal(byId.get(t.keyId)!.prefix, t.apiKey.slice(0, 12), 'only a short visible prefix is kept');
   // Look through every column of every table as text: neither key (nor its secret tail) is stored.
-  const { rows: tables } = await db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+  const { rows: tables } = await h.db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
   for (const { tablename } of tables) {
-    const { rows: all } = await db.query(`SELECT row_to_json(t)::text AS j FROM ${tablename} t`);
+    const { rows: all } = await h.db.query(`SELECT row_to_json(t)::text AS j FROM ${tablename} t`);
     for (const { j } of all) {
       for (const key of [t.apiKey, k2.apiKey]) {
         assert.ok(!j.includes(key.slice(12)), `${tablename} holds part of a key`);
@@ -107,12 +100,7 @@ test('last_used_at is set when a key is used', async () => {
   assert.equal((await listed()).lastUsedAt, null);
   const t0 = Date.now();
   await t.sdk.listSandboxes();
-  let used: string | null = null;
-  for (let i = 0; i < 50 && !used; i++) {
-    used = (await listed()).lastUsedAt;
-    if (!used) await sleep(20);
-  }
-  assert.ok(used, 'last used time recorded');
+  const used: string = await until('last_used_at', async () => (await listed()).lastUsedAt, 5000);
   assert.ok(Math.abs(new Date(used).getTime() - t0) < 5000, used);
 });
 

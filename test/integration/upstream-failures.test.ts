@@ -4,32 +4,27 @@
 // (upstream_unavailable, rejected), billed when it may have (timeout).
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ServerError } from 'agentkernel';
 import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 const TIMEOUT_MS = 500;
 let h: Harness;
-let db: pg.Client;
 
 before(async () => {
   h = await startHarness({ env: { GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) } });
-  db = new pg.Client({ connectionString: h.databaseUrl });
-  await db.connect();
 });
 afterEach(async () => { await h.upstream.setMode('normal'); });
 after(async () => {
-  await db?.end();
   await h?.close();
 });
 
 async function used(accountId: string): Promise<number> {
-  const { rows } = await db.query('SELECT coalesce(sum(used), 0)::int AS n FROM quota_counters WHERE account_id = $1', [accountId]);
+  const { rows } = await h.db.query('SELECT coalesce(sum(used), 0)::int AS n FROM quota_counters WHERE account_id = $1', [accountId]);
   return rows[0].n;
 }
 
 async function ledger(id: string) {
-  const { rows } = await db.query('SELECT outcome, billable, status_code, ended_at FROM usage_events WHERE id = $1', [id]);
+  const { rows } = await h.db.query('SELECT outcome, billable, status_code, ended_at FROM usage_events WHERE id = $1', [id]);
   assert.equal(rows.length, 1, `one ledger row for ${id}`);
   return rows[0];
 }
@@ -229,7 +224,7 @@ test('many concurrent requests against a hanging upstream all end within the bou
   assert.deepEqual([...new Set(results.map((r) => r.status))], [504], results.map((r) => r.text).join('\n'));
   // Bounded by the timeout plus generous slack for a loaded CI machine: the point is "never a hang".
   assert.ok(ms < TIMEOUT_MS + 5000, `all answered after ${ms} ms`);
-  const { rows } = await db.query(`SELECT count(*)::int AS n FROM usage_events WHERE account_id = $1 AND outcome = 'reserved'`, [t.id]);
+  const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM usage_events WHERE account_id = $1 AND outcome = 'reserved'`, [t.id]);
   assert.equal(rows[0].n, 0, 'nothing left reserved');
   assert.equal(await used(t.id), 20, 'each timed-out run is billed');
   assert.equal(h.gateway.ctx.gate.active, 0, 'no slot held');
@@ -237,8 +232,7 @@ test('many concurrent requests against a hanging upstream all end within the bou
 
 test('a wrong AGENTKERNEL_API_KEY is the service\'s fault, not the tenant\'s: 502 (never 401), refunded, logged', async () => {
   const misconfigured = await startHarness({ env: { AGENTKERNEL_API_KEY: 'not-the-upstream-key' } });
-  const c = new pg.Client({ connectionString: misconfigured.databaseUrl });
-  await c.connect();
+  const c = misconfigured.db;
   try {
     const t = await misconfigured.createTenant('team');
     for (const [m, p, b] of [['POST', '/run', { command: ['echo'] }], ['POST', '/run/stream', { command: ['echo'] }], ['GET', '/sandboxes'], ['POST', '/sandboxes', { name: 'x' }]] as const) {
@@ -257,7 +251,6 @@ test('a wrong AGENTKERNEL_API_KEY is the service\'s fault, not the tenant\'s: 50
     assert.equal((await misconfigured.fetchAs(t.apiKey, 'POST', '/sandboxes', { name: 'x' })).status, 502, 'the claim was released');
     assert.match(misconfigured.logs.join(''), /AGENTKERNEL_API_KEY/, 'the operator log says what to fix');
   } finally {
-    await c.end();
     await misconfigured.close();
   }
 });
