@@ -129,9 +129,12 @@ export class AccountStore {
   /** Issues a new key and revokes the old one in one transaction. */
   async rotateKey(accountId: string, oldKeyId: string): Promise<{ id: string; apiKey: string; prefix: string }> {
     return withTransaction(this.db, async (client) => {
+      // Revoke first, and only a live key (row lock): of concurrent rotations with one key, exactly
+      // one gets a new key; the others find it revoked and are refused like any revoked key.
+      const old = await client.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL`, [oldKeyId, accountId]);
+      if (old.rowCount !== 1) throw new ApiError(401, 'invalid API key');
       const key = generateKey();
       const { rows } = await client.query(`INSERT INTO api_keys (account_id, prefix, hash) VALUES ($1, $2, $3) RETURNING id`, [accountId, key.visiblePrefix, key.hash]);
-      await client.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2`, [oldKeyId, accountId]);
       return { id: rows[0].id, apiKey: key.key, prefix: key.visiblePrefix };
     });
   }
