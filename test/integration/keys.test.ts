@@ -94,6 +94,18 @@ test('rotation: a new key at once, the calling key revoked, the account untouche
   assert.ok(!JSON.stringify(keys).includes(fresh.apiKey.slice(12)), 'the key list shows no secrets');
 });
 
+test('concurrent rotations with one key: exactly one new key, the others refused', async () => {
+  // Otherwise a thief racing the owner's rotation would keep a fresh key of their own.
+  const t = await h.createTenant('team');
+  const results = await Promise.all(Array.from({ length: 8 }, () => h.fetchAs(t.apiKey, 'POST', '/v1/account/keys/rotate')));
+  assert.deepEqual(results.map((r) => r.status).sort(), [201, 401, 401, 401, 401, 401, 401, 401], results.map((r) => r.text).join('\n'));
+  for (const r of results.filter((x) => x.status === 401)) assert.deepEqual(r.json, { success: false, error: 'invalid API key' });
+  const keys = (await h.admin('GET', `/v1/admin/accounts/${t.id}/keys`)).json.data;
+  assert.equal(keys.filter((k: any) => k.revokedAt === null).length, 1, 'one live key');
+  const fresh = results.find((r) => r.status === 201)!.json.data.apiKey;
+  assert.equal((await h.fetchAs(fresh, 'GET', '/v1/account')).status, 200);
+});
+
 test('last_used_at is set when a key is used', async () => {
   const t = await h.createTenant('team');
   const listed = async () => (await h.admin('GET', `/v1/admin/accounts/${t.id}/keys`)).json.data[0];
