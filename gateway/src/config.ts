@@ -14,7 +14,8 @@ export interface GatewayConfig {
   maxInFlight: number;
   /** Requests that wait beyond this in the priority queue get a 503. */
   queueTimeoutMs: number;
-  /** Non-streaming upstream calls give up after this (504). */
+  /** Upstream calls give up after this (504). It bounds /run/stream too: agentkernel 0.18.1 sends a
+   * stream's whole body when the command ends, so long commands need a larger value. */
   upstreamTimeoutMs: number;
   /** How often expired sandboxes are reaped. */
   reaperIntervalMs: number;

@@ -100,6 +100,8 @@ test('usage totals equal the ledger exactly, in JSON and CSV, and cover sandbox 
   const csvMicroGbs = rowsCsv.filter((r) => r.billable === 'true').reduce((s, r) => s + Math.round(Number(r.gbSeconds) * 1e6), 0);
   assert.equal(csvExecs, report.totals.executions);
   assert.equal(csvMicroGbs / 1e6, report.totals.gbSeconds);
+  const byParam = await h.fetchAs(t.apiKey, 'GET', '/v1/account/usage?format=csv');
+  assert.equal(byParam.text, csv.text, 'format=csv gives the same CSV as Accept: text/csv');
   const other = await h.fetchAs(t.apiKey, 'GET', '/v1/account/usage?month=2020-01');
   assert.equal(other.json.data.totals.executions, 0);
 });

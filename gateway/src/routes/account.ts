@@ -21,7 +21,15 @@ export async function accountSummary(ctx: GatewayContext, accountId: string, ten
   };
 }
 
-export const MonthQuery = Type.Object({ month: Type.Optional(Type.String({ maxLength: 7 })) });
+export const UsageQuery = Type.Object({
+  month: Type.Optional(Type.String({ maxLength: 7 })),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+});
+
+/** CSV when asked for by `format=csv`, or by `Accept: text/csv` when no format is given. */
+export function wantsCsv(format: 'json' | 'csv' | undefined, accept: string | undefined): boolean {
+  return format === 'csv' || (format === undefined && (accept ?? '').includes('text/csv'));
+}
 
 export function monthPeriod(month: string | undefined): string {
   if (month === undefined) return periodStart();
@@ -30,7 +38,7 @@ export function monthPeriod(month: string | undefined): string {
   return p;
 }
 
-/** JSON by default, CSV when the client asks for text/csv (or format=csv). */
+/** The month's usage report, as JSON or CSV. */
 export async function sendUsage(ctx: GatewayContext, accountId: string, period: string, wantsCsv: boolean, reply: import('fastify').FastifyReply) {
   const report = await usageReport(ctx.db, accountId, period);
   if (wantsCsv) {
@@ -43,8 +51,8 @@ export async function accountRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/v1/account', async (req) => ({ success: true, data: await accountSummary(ctx, req.tenant!.account.id, req.tenant!) }));
 
-  r.get('/v1/account/usage', { schema: { querystring: MonthQuery } }, async (req, reply) =>
-    sendUsage(ctx, req.tenant!.account.id, monthPeriod(req.query.month), (req.headers.accept ?? '').includes('text/csv'), reply));
+  r.get('/v1/account/usage', { schema: { querystring: UsageQuery } }, async (req, reply) =>
+    sendUsage(ctx, req.tenant!.account.id, monthPeriod(req.query.month), wantsCsv(req.query.format, req.headers.accept), reply));
 
   r.get('/v1/account/keys', async (req) => ({ success: true, data: await ctx.accounts.listKeys(req.tenant!.account.id) }));
 

@@ -6,7 +6,7 @@ import type { GatewayContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { secretsEqual } from '../keys.js';
 import { TierOverridesSchema } from '../tiers.js';
-import { accountSummary, MonthQuery, monthPeriod, sendUsage } from './account.js';
+import { accountSummary, monthPeriod, sendUsage, UsageQuery, wantsCsv } from './account.js';
 import { bearer } from './tenant-auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -57,12 +57,10 @@ export async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayC
   r.post('/v1/admin/accounts/:id/keys', { schema: { params: IdParams } }, async (req, reply) => reply.code(201).send({ success: true, data: await ctx.accounts.issueKey(req.params.id) }));
   r.delete('/v1/admin/keys/:id', { schema: { params: IdParams } }, async (req) => ({ success: true, data: await ctx.accounts.revokeKey(req.params.id) }));
 
-  r.get('/v1/admin/accounts/:id/usage', { schema: { params: IdParams, querystring: Type.Intersect([MonthQuery, Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])) })]) } },
-    async (req, reply) => {
-      await ctx.accounts.get(req.params.id);
-      const csv = req.query.format === 'csv' || (req.query.format === undefined && (req.headers.accept ?? '').includes('text/csv'));
-      return sendUsage(ctx, req.params.id, monthPeriod(req.query.month), csv, reply);
-    });
+  r.get('/v1/admin/accounts/:id/usage', { schema: { params: IdParams, querystring: UsageQuery } }, async (req, reply) => {
+    await ctx.accounts.get(req.params.id);
+    return sendUsage(ctx, req.params.id, monthPeriod(req.query.month), wantsCsv(req.query.format, req.headers.accept), reply);
+  });
 
   r.get('/v1/admin/tiers', async () => ({ success: true, data: ctx.tiers.file }));
 }
