@@ -2,14 +2,16 @@
 /** The gateway unit's ExecStartPost: waits for /health, gives up early when the process died. */
 export function renderWaitHealthy(): string {
   return `#!/bin/bash
-# Managed by agentkernel-saas provisioning. Usage: agentkernel-saas-wait-healthy MAINPID URL
+# Managed by agentkernel-saas provisioning. Usage: agentkernel-saas-wait-healthy URL [PID]
+# PID (systemd's $MAINPID) may be empty: then only the URL decides.
 set -u
+url=$1 pid=\${2:-}
 for _ in $(seq 1 60); do
-  curl -fs -o /dev/null --max-time 2 "$2" && exit 0
-  kill -0 "$1" 2>/dev/null || { echo "process $1 exited before $2 answered" >&2; exit 1; }
+  curl -fs -o /dev/null --max-time 2 "$url" && exit 0
+  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then echo "process $pid exited before $url answered" >&2; exit 1; fi
   sleep 1
 done
-echo "$2 did not answer within 60 s" >&2
+echo "$url did not answer within 60 s" >&2
 exit 1
 `;
 }

@@ -53,6 +53,12 @@ const SANDBOXED_SERVICE = {
   UMask: '0077',
 } as const;
 
+// systemd stops restarting a unit after 5 starts in 10 s. At boot PostgreSQL's umbrella unit is
+// "active" before the cluster accepts connections, so the gateway may fail a few times first, and a
+// deploy or restore right after would then be refused ("start-limit-hit"): never give up instead
+// (RestartSec keeps the retries slow).
+const KEEP_RESTARTING = { StartLimitIntervalSec: 0 } as const;
+
 export interface GatewayUnitInput { nodeBin: string; port: number }
 export function gatewayUnit(i: GatewayUnitInput): UnitFile {
   return {
@@ -62,6 +68,7 @@ export function gatewayUnit(i: GatewayUnitInput): UnitFile {
       // Wants (not Requires): a PostgreSQL restart must not stop the gateway; /ready reports it.
       Wants: `network-online.target ${UNITS.postgres} ${UNITS.redis} ${UNITS.agentkernelApi}`,
       After: `network-online.target ${UNITS.postgres} ${UNITS.redis} ${UNITS.agentkernelApi}`,
+      ...KEEP_RESTARTING,
     },
     Service: {
       Type: 'simple',
@@ -72,7 +79,7 @@ export function gatewayUnit(i: GatewayUnitInput): UnitFile {
       ExecStart: `${i.nodeBin} ${HOST.gatewayCurrent}/${HOST.gatewayBundleFile} serve`,
       // The unit is "started" only once /health answers: `systemctl start|restart` (deploys, restore,
       // boot ordering) wait for a gateway that really serves, and fail when it never does.
-      ExecStartPost: `${HOST.waitHealthyTool} \${MAINPID} http://127.0.0.1:${i.port}/health`,
+      ExecStartPost: `${HOST.waitHealthyTool} http://127.0.0.1:${i.port}/health $MAINPID`,
       TimeoutStartSec: 90,
       Restart: 'on-failure',
       RestartSec: 2,
@@ -93,6 +100,7 @@ export function agentkernelApiUnit(): UnitFile {
       Description: 'agentkernel HTTP API (127.0.0.1)',
       Wants: 'network-online.target',
       After: `network-online.target ${UNITS.agentkernelDaemon}`,
+      ...KEEP_RESTARTING,
     },
     Service: {
       Type: 'simple',
@@ -120,6 +128,7 @@ export function agentkernelDaemonUnit(): UnitFile {
       ConditionPathExists: '/dev/kvm',
       After: 'network-online.target',
       Wants: 'network-online.target',
+      ...KEEP_RESTARTING,
     },
     Service: {
       Type: 'simple',
