@@ -104,8 +104,9 @@ export function agentkernelApiUnit(): UnitFile {
     },
     Service: {
       Type: 'simple',
-      // agentkernel keeps its state under $HOME/.agentkernel.
-      Environment: `HOME=${HOST.agentkernelHome}`,
+      // agentkernel keeps its state under $HOME/.agentkernel. On cgroup-v1 hosts podman prints a
+      // deprecation warning on every call, which agentkernel appends to tenants' command output.
+      Environment: `HOME=${HOST.agentkernelHome} PODMAN_IGNORE_CGROUPSV1_WARNING=1`,
       EnvironmentFile: HOST.agentkernelEnv,
       WorkingDirectory: HOST.agentkernelHome,
       ExecStart: `${HOST.agentkernelBin} serve --host 127.0.0.1 --port ${HOST.agentkernelPort}`,
