@@ -1,7 +1,7 @@
 // AccountStore: accounts, their API keys and tier assignments, in PostgreSQL.
 import { withTransaction, type Db } from './db.js';
 import { generateKey, hashKey, looksLikeKey } from './keys.js';
-import { generateNamespace } from './namespace.js';
+import { generateNamespace, TenantNamespace } from './namespace.js';
 import type { TierCatalog, TierLimits, TierOverrides } from './tiers.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { timingSafeEqual } from 'node:crypto';
@@ -21,6 +21,8 @@ export interface Tenant {
   account: Account;
   keyId: string;
   limits: TierLimits;
+  /** The account's upstream name mapping, made once per request. */
+  ns: TenantNamespace;
 }
 
 export interface KeyInfo {
@@ -158,6 +160,6 @@ export class AccountStore {
     if (!r.last_used_at || Date.now() - new Date(r.last_used_at).getTime() > 60_000) {
       this.db.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [r.key_id]).catch(() => {});
     }
-    return { account, keyId: r.key_id, limits: this.tiers.limitsFor(account.tier, account.overrides) };
+    return { account, keyId: r.key_id, limits: this.tiers.limitsFor(account.tier, account.overrides), ns: new TenantNamespace(account.namespace) };
   }
 }

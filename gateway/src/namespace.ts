@@ -11,6 +11,7 @@ export const NAMESPACE_LENGTH = 8;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const MAX_TENANT_NAME = 63 - NAMESPACE_LENGTH - 1;
 const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$/;
+const NAMESPACE_RE = new RegExp(`^[a-z0-9]{${NAMESPACE_LENGTH}}$`);
 
 export function generateNamespace(): string {
   // Rejection sampling keeps the distribution uniform over the alphabet.
@@ -35,7 +36,7 @@ export class TenantNamespace {
   private readonly head: string;
 
   constructor(readonly ns: string) {
-    if (!new RegExp(`^[a-z0-9]{${NAMESPACE_LENGTH}}$`).test(ns)) throw new Error('invalid namespace');
+    if (!NAMESPACE_RE.test(ns)) throw new Error('invalid namespace');
     this.head = `${ns}-`;
   }
 
@@ -55,5 +56,10 @@ export class TenantNamespace {
   /** Strips this tenant's prefix wherever it occurs in a message (upstream error text, SSE data). */
   scrub(text: string): string {
     return text.includes(this.head) ? text.split(this.head).join('') : text;
+  }
+
+  /** The same for JSON data that may mention upstream names anywhere (logs, detached commands). */
+  scrubData(data: unknown): unknown {
+    return JSON.parse(this.scrub(JSON.stringify(data ?? null)));
   }
 }

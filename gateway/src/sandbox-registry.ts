@@ -3,7 +3,8 @@
 // table is what makes another tenant's sandbox indistinguishable from a missing one.
 import { withTransaction, type Db } from './db.js';
 import type { Tenant } from './accounts.js';
-import { ApiError } from './errors.js';
+import { ApiError, notFound } from './errors.js';
+import { checkSandboxName } from './tenant-policy.js';
 import { periodStart } from './period.js';
 
 export interface SandboxRow {
@@ -69,6 +70,14 @@ export class SandboxRegistry {
   async findByUuid(accountId: string, uuid: string): Promise<SandboxRow | null> {
     const { rows } = await this.db.query('SELECT * FROM sandboxes WHERE account_id = $1 AND upstream_uuid = $2 AND deleted_at IS NULL', [accountId, uuid]);
     return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /** The tenant's live sandbox by its own name; another tenant's is exactly as missing as none (404). */
+  async owned(accountId: string, name: string): Promise<SandboxRow> {
+    checkSandboxName(name);
+    const row = await this.find(accountId, name);
+    if (!row) throw notFound(`Sandbox '${name}' not found`);
+    return row;
   }
 
   async find(accountId: string, name: string): Promise<SandboxRow | null> {

@@ -4,11 +4,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { GatewayContext } from '../context.js';
-import { ApiError, notFound } from '../errors.js';
-import { TenantNamespace } from '../namespace.js';
+import { ApiError } from '../errors.js';
+import type { TenantNamespace } from '../namespace.js';
 import type { ExecutionKind, Outcome } from '../quota-ledger.js';
 import { publicError, relay, timedUpstream } from '../relay.js';
-import { checkSandboxName, DEFAULT_MEMORY_MB, effectiveProfile } from '../tenant-policy.js';
+import { DEFAULT_MEMORY_MB, effectiveProfile } from '../tenant-policy.js';
 import type { UpstreamReply } from '../upstream.js';
 import { BatchRunBody, ExecBody, RunBody, SandboxNameParams } from './schemas.js';
 
@@ -100,7 +100,7 @@ export async function executionRoutes(app: FastifyInstance, { ctx }: { ctx: Gate
     fast: false,
   });
   const runMemory = (req: FastifyRequest) => Math.min(DEFAULT_MEMORY_MB, req.tenant!.limits.memoryMb);
-  const nsOf = (req: FastifyRequest) => new TenantNamespace(req.tenant!.account.namespace);
+  const nsOf = (req: FastifyRequest) => req.tenant!.ns;
 
   r.post('/run', { schema: { body: RunBody } }, async (req, reply) => {
     const body = runBody(req, req.body.command, req.body.image, req.body.profile);
@@ -146,23 +146,16 @@ export async function executionRoutes(app: FastifyInstance, { ctx }: { ctx: Gate
     return reply.send({ success: true, data });
   });
 
-  async function ownedSandbox(req: FastifyRequest, name: string) {
-    checkSandboxName(name);
-    const row = await ctx.sandboxes.find(req.tenant!.account.id, name);
-    if (!row) throw notFound(`Sandbox '${name}' not found`);
-    return row;
-  }
-
   for (const [suffix, kind] of [['exec', 'exec'], ['exec/detach', 'exec_detached']] as const) {
     r.post(`/sandboxes/:name/${suffix}`, { schema: { params: SandboxNameParams, body: ExecBody } }, async (req, reply) => {
-      const row = await ownedSandbox(req, req.params.name);
+      const row = await ctx.sandboxes.owned(req.tenant!.account.id, req.params.name);
       const ns = nsOf(req);
       // Memory of a persistent sandbox is billed by its lifetime row, so exec rows carry 0 MB.
       const up = await metered(req, kind, 1, req.params.name, 0,
         async (signal) => single(await timedUpstream(ctx, req, 'POST', `/sandboxes/${encodeURIComponent(row.upstreamName)}/${suffix}`, execBody(req.body), signal)));
       const id = (up.json?.data as { id?: unknown })?.id;
       if (kind === 'exec_detached' && up.json?.success && typeof id === 'string') await ctx.sandboxes.recordDetached(row, id);
-      return relay(reply, up, ns, (d) => JSON.parse(ns.scrub(JSON.stringify(d ?? null))));
+      return relay(reply, up, ns, (d) => ns.scrubData(d));
     });
   }
 
@@ -195,7 +188,7 @@ async function streamRun(ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   reserve: (req: FastifyRequest, kind: ExecutionKind, ids: string[], sandbox: string | null, memoryMb: number) => Promise<void>,
   acquireSlot: (req: FastifyRequest, signal: AbortSignal) => Promise<() => void>) {
   const tenant = req.tenant!;
-  const ns = new TenantNamespace(tenant.account.namespace);
+  const ns = tenant.ns;
   const ids = [req.id];
   await reserve(req, 'run_stream', ids, null, memoryMb);
   const abort = new AbortController();

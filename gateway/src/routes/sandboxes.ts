@@ -4,27 +4,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { GatewayContext } from '../context.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
-import { TenantNamespace } from '../namespace.js';
 import { localSandbox, relay, timedUpstream } from '../relay.js';
 import type { SandboxRow } from '../sandbox-registry.js';
 import { checkFilePath, checkSandboxName, effectiveProfile, parseDuration, sandboxSize } from '../tenant-policy.js';
 import { BatchFilesBody, CreateSandboxBody, ExtendBody, FileWriteBody, SandboxNameParams } from './schemas.js';
 
-const missing = (name: string) => notFound(`Sandbox '${name}' not found`);
 
 export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const nsOf = (req: FastifyRequest) => new TenantNamespace(req.tenant!.account.namespace);
-
-  /** The caller's live sandbox by its own name; another tenant's is exactly as missing as none. */
-  async function owned(req: FastifyRequest, name: string): Promise<SandboxRow> {
-    checkSandboxName(name);
-    const row = await ctx.sandboxes.find(req.tenant!.account.id, name);
-    if (!row) throw missing(name);
-    return row;
-  }
-  /** For data that may mention upstream names anywhere (logs, detached commands). */
-  const scrubbed = (ns: TenantNamespace) => (d: unknown) => JSON.parse(ns.scrub(JSON.stringify(d ?? null)));
+  const nsOf = (req: FastifyRequest) => req.tenant!.ns;
+  const owned = (req: FastifyRequest, name: string) => ctx.sandboxes.owned(req.tenant!.account.id, name);
   const sandboxPath = (row: SandboxRow, rest = '') => `/sandboxes/${encodeURIComponent(row.upstreamName)}${rest}`;
 
   r.get('/sandboxes', async (req, reply) => {
@@ -101,7 +90,7 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
   r.get('/sandboxes/:name/logs', { schema: { params: SandboxNameParams } }, async (req, reply) => {
     const row = await owned(req, req.params.name);
     const ns = nsOf(req);
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, '/logs')), ns, scrubbed(ns));
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, '/logs')), ns, (d) => ns.scrubData(d));
   });
 
   // The gateway is the authority on lifetimes: /extend moves our expiry, within the tier's maximum.
@@ -160,16 +149,16 @@ export async function sandboxRoutes(app: FastifyInstance, { ctx }: { ctx: Gatewa
     const row = await owned(req, req.params.name);
     const ns = nsOf(req);
     const [up, mine] = await Promise.all([timedUpstream(ctx, req, 'GET', sandboxPath(row, '/exec/detached')), ctx.sandboxes.detachedIds(row)]);
-    return relay(reply, up, ns, (d) => scrubbed(ns)(Array.isArray(d) ? d.filter((c) => mine.has(String((c as { id?: unknown })?.id))) : []));
+    return relay(reply, up, ns, (d) => ns.scrubData(Array.isArray(d) ? d.filter((c) => mine.has(String((c as { id?: unknown })?.id))) : []));
   });
   r.get('/sandboxes/:name/exec/detached/:id', { schema: { params: DetachedParams } }, async (req, reply) => {
     const row = await ownedDetached(req, req.params.name, req.params.id);
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}`)), nsOf(req), scrubbed(nsOf(req)));
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}`)), nsOf(req), (d) => nsOf(req).scrubData(d));
   });
   r.get('/sandboxes/:name/exec/detached/:id/logs', { schema: { params: DetachedParams, querystring: Type.Object({ stream: Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')])) }) } }, async (req, reply) => {
     const row = await ownedDetached(req, req.params.name, req.params.id);
     const q = req.query.stream ? `?stream=${req.query.stream}` : '';
-    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}/logs${q}`)), nsOf(req), scrubbed(nsOf(req)));
+    return relay(reply, await timedUpstream(ctx, req, 'GET', sandboxPath(row, `/exec/detached/${req.params.id}/logs${q}`)), nsOf(req), (d) => nsOf(req).scrubData(d));
   });
   r.delete('/sandboxes/:name/exec/detached/:id', { schema: { params: DetachedParams } }, async (req, reply) => {
     const row = await ownedDetached(req, req.params.name, req.params.id);

@@ -4,15 +4,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { GatewayContext } from '../context.js';
-import { forbidden, notFound } from '../errors.js';
-import { TenantNamespace } from '../namespace.js';
+import { forbidden } from '../errors.js';
+import type { TenantNamespace } from '../namespace.js';
 import { localSandbox, relay, timedUpstream } from '../relay.js';
 import { checkSandboxName } from '../tenant-policy.js';
 import { SandboxNameParams, SnapshotBody } from './schemas.js';
 
 export async function snapshotRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const nsOf = (req: FastifyRequest) => new TenantNamespace(req.tenant!.account.namespace);
+  const nsOf = (req: FastifyRequest) => req.tenant!.ns;
   const mapSnapshot = (ns: TenantNamespace) => (s: unknown) => {
     const named = localSandbox(ns, s) as Record<string, unknown>;
     return named && typeof named.sandbox === 'string' ? { ...named, sandbox: ns.local(named.sandbox) } : named;
@@ -28,8 +28,7 @@ export async function snapshotRoutes(app: FastifyInstance, { ctx }: { ctx: Gatew
     const ns = nsOf(req);
     checkSandboxName(req.body.sandbox);
     checkSandboxName(req.body.name);
-    const row = await ctx.sandboxes.find(req.tenant!.account.id, req.body.sandbox);
-    if (!row) throw notFound(`Sandbox '${req.body.sandbox}' not found`);
+    const row = await ctx.sandboxes.owned(req.tenant!.account.id, req.body.sandbox);
     const up = await timedUpstream(ctx, req, 'POST', '/snapshots', { sandbox: row.upstreamName, name: ns.upstream(req.body.name) });
     return relay(reply, up, ns, mapSnapshot(ns));
   });
