@@ -48,10 +48,21 @@ trap 'systemctl start ${UNITS.gateway}' INT TERM HUP
 rc=0
 runuser -u postgres -- pg_restore --clean --if-exists --single-transaction --exit-on-error -d ${HOST.database} < "$file" || rc=$?
 trap - INT TERM HUP
-# The gateway comes back either way; its unit only counts as started once /health answers.
+# The gateway comes back either way; its unit only counts as active once /health answers. A failed
+# first start is retried by systemd (Restart=on-failure), so what counts is being active within 30 s.
 if ! systemctl start ${UNITS.gateway}; then
-  journalctl -u ${UNITS.gateway} --since "@$started" -n 40 --no-pager >&2 || true
-  echo "restore: the gateway did not come back after the restore (pg_restore exit $rc)" >&2; exit 1
+  back=no
+  for _ in $(seq 1 30); do
+    systemctl is-active --quiet ${UNITS.gateway} && { back=yes; break; }
+    sleep 1
+  done
+  # Not filtered by unit: journald often cannot attribute the last lines of a process that exited
+  # at once to its unit, and those lines say why it did.
+  journalctl --since "@$started" -n 60 --no-pager >&2 || true
+  if [ $back = no ]; then
+    echo "restore: the gateway did not come back after the restore (pg_restore exit $rc)" >&2; exit 1
+  fi
+  echo "restore: the gateway's first start after the restore failed (log above); systemd restarted it" >&2
 fi
 [ $rc = 0 ] || { echo "restore: pg_restore failed (exit $rc); the transaction was rolled back, the database is as it was" >&2; exit $rc; }
 echo "restored ${HOST.database} from $file"
